@@ -1,0 +1,8 @@
+"""keras_lbie.callbacks."""
+
+from keras_lbie.callbacks.gumbel_temperature_scheduler import (
+    GumbelTemperatureScheduler,
+)
+from keras_lbie.callbacks.gumbel_temperature_scheduler import (
+    exponential_temperature_schedule,
+)

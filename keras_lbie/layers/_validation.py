@@ -1,0 +1,53 @@
+"""Argument checks shared by the keras_lbie layers."""
+
+import keras
+
+
+def check_positive_int(value, name):
+    """Raises unless `value` is a positive Python int (bools rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(
+            f"`{name}` must be a positive integer. Received: {value!r}"
+        )
+
+
+def check_rank(shape, rank, name, axes):
+    """Raises unless `shape` has `rank` axes; `axes` names them."""
+    if len(shape) != rank:
+        raise ValueError(
+            f"`{name}` must have rank {rank} {axes}. Received shape: "
+            f"{tuple(shape)}"
+        )
+
+
+def check_known_channels(shape, name):
+    """Raises unless the last axis of `shape` is statically known."""
+    if shape[-1] is None:
+        raise ValueError(
+            f"The last (channel) axis of `{name}` must be known. Received "
+            f"shape: {tuple(shape)}"
+        )
+
+
+def check_same_batch(shapes):
+    """Raises if two statically known batch sizes in `shapes` differ.
+
+    Args:
+        shapes: dict mapping argument names to shapes.
+    """
+    known = {name: s[0] for name, s in shapes.items() if s[0] is not None}
+    if len(set(known.values())) > 1:
+        raise ValueError(
+            "All inputs must have the same batch size. Received batch sizes: "
+            + ", ".join(f"`{name}`: {size}" for name, size in known.items())
+        )
+
+
+def check_token_ids(token_ids, rank, axes):
+    """Raises unless `token_ids` is an integer tensor of the given rank."""
+    check_rank(token_ids.shape, rank, "token_ids", axes)
+    if "int" not in keras.backend.standardize_dtype(token_ids.dtype):
+        raise TypeError(
+            "`token_ids` must be an integer tensor. Received dtype: "
+            f"{token_ids.dtype}"
+        )

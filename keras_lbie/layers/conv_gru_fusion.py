@@ -1,0 +1,286 @@
+import keras
+from keras import ops
+
+from keras_lbie.layers.conv_gru import ConvGRU
+from keras_lbie.layers.termination_gate import TerminationGate
+from keras_lbie.layers.text_attention import TextAttention
+
+
+def last_valid_vector(sequence, mask):
+    """The feature vector at the last `True` position of `mask` per row.
+
+    Works for left- and right-padded sequences; a row without any valid
+    position gives zeros.
+
+    Args:
+        sequence: float tensor `(batch, length, channels)`.
+        mask: bool tensor `(batch, length)`.
+    """
+    length = ops.shape(sequence)[1]
+    positions = ops.where(mask, ops.arange(length), -1)
+    last = ops.max(positions, axis=1)
+    picked = ops.take_along_axis(
+        sequence, ops.maximum(last, 0)[:, None, None], axis=1
+    )[:, 0]
+    return ops.where((last >= 0)[:, None], picked, ops.zeros_like(picked))
+
+
+def _check_rank(name, shape, rank, layout):
+    if len(shape) != rank:
+        raise ValueError(
+            f"`{name}` must have rank {rank} {layout}. Received shape: {shape}"
+        )
+
+
+@keras.saving.register_keras_serializable(package="keras_lbie")
+class ConvGRUFusion(keras.layers.Layer):
+    """The recurrent attentive fusion network (Algorithm 1).
+
+    Chen et al., "Language-Based Image Editing with Recurrent Attentive
+    Models", CVPR 2018, Section 3 and Algorithm 1. Starting from
+    S_0 = V, for t = 0 .. T-1:
+
+        U^t = TextAttention(S_t, U)          (attention over the text)
+        O^t, S_{t+1} = ConvGRU(S_t, U^t)     (the C-GRU cell)
+
+    then each region's `TerminationGate` on S_1 .. S_T picks (at inference,
+    the argmax step) or softly mixes (in training) the per-step outputs:
+    o_i = sum_t w_it O^t_i.
+
+    With `use_attention=False` (only valid with `max_steps=1`) the layer is
+    the paper's concatenation baseline: every region of V is concatenated
+    with the last valid text vector, O = [V, u_L]. With `max_steps=1` and
+    attention there is one step and no gate, and W7 (which only feeds the
+    next step) is frozen.
+
+    When the image features' channel count `D` differs from `units`, a 1x1
+    convolution projects V to `units` channels to form S_0 (the ReferIt
+    configuration: VGG's 512 channels into a 1024-unit GRU); the paper's
+    CoSaL model has D = units = 16 and needs none.
+
+    Args:
+        units: int, channels of the C-GRU state (the paper's "GRU units").
+        max_steps: int >= 1, the maximum number of fusion steps T.
+        attention_units: int or None, rank of the attention's bilinear form
+            (see `TextAttention`).
+        use_attention: bool, False gives the concatenation baseline.
+        kernel_size: int, the C-GRU convolution size.
+        termination_mode: `"gumbel"` or `"expected"`, see `TerminationGate`.
+        temperature: positive float, the initial Gumbel temperature.
+        seed: optional int, seeds the Gumbel noise.
+        **kwargs: standard layer arguments.
+
+    Call arguments:
+        image_features: float tensor `(batch, M, N, D)`, V.
+        text_features: float tensor `(batch, L, K)`, U.
+        text_mask: optional bool tensor `(batch, L)`, True for real tokens
+            (or sentences). Defaults to the Keras mask of `text_features`,
+            else every position counts. Padding never receives attention;
+            an all-padding row attends to nothing (zero context vectors).
+        training: bool, the termination gate's mode (see `TerminationGate`).
+        return_details: bool, also return the per-step maps.
+
+    Returns:
+        The fusion map O `(batch, M, N, units)` (`(batch, M, N, D + K)` for
+        the baseline). With `return_details=True` a dict with `"fusion"`
+        (O), `"step_outputs"` `(batch, T, M, N, units)`, `"attention"`
+        `(batch, T, M, N, L)`, `"stop_probabilities"` `(batch, T, M, N)` and
+        `"stop_step"` `(batch, M, N)` int32 (0-based).
+
+    Example:
+    >>> fusion = ConvGRUFusion(units=16, max_steps=4, attention_units=16)
+    >>> v = np.random.rand(2, 6, 6, 16).astype("float32")
+    >>> u = np.random.rand(2, 9, 16).astype("float32")
+    >>> fusion(v, u).shape
+    TensorShape([2, 6, 6, 16])
+    """
+
+    def __init__(
+        self,
+        units,
+        max_steps=1,
+        attention_units=None,
+        use_attention=True,
+        kernel_size=3,
+        termination_mode="gumbel",
+        temperature=1.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, value in (("units", units), ("max_steps", max_steps)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"`{name}` must be an int. Received: {value!r}")
+            if value < 1:
+                raise ValueError(f"`{name}` must be >= 1. Received: {value}")
+        if not use_attention and max_steps != 1:
+            raise ValueError(
+                "`use_attention=False` is the paper's concatenation baseline "
+                f"and needs `max_steps=1`. Received: max_steps={max_steps}"
+            )
+        self.units = units
+        self.max_steps = max_steps
+        self.attention_units = attention_units
+        self.use_attention = use_attention
+        self.kernel_size = kernel_size
+        self.termination_mode = termination_mode
+        self.temperature = temperature
+        self.seed = seed
+        if max_steps > 1:
+            # Built here, not in build(), so bad mode/temperature values fail
+            # at construction.
+            self.termination_gate = TerminationGate(
+                mode=termination_mode,
+                temperature=temperature,
+                seed=seed,
+                dtype=self.dtype_policy,
+                name="termination_gate",
+            )
+
+    def build(self, image_features_shape, text_features_shape):
+        _check_rank(
+            "image_features", image_features_shape, 4, "(batch, M, N, D)"
+        )
+        _check_rank("text_features", text_features_shape, 3, "(batch, L, K)")
+        if not self.use_attention:
+            return
+        batch, height, width, channels = image_features_shape
+        state_shape = (batch, height, width, self.units)
+        self.input_projection = None
+        if channels != self.units:
+            self.input_projection = keras.layers.Conv2D(
+                self.units,
+                1,
+                dtype=self.dtype_policy,
+                name="input_projection",
+            )
+            self.input_projection.build(image_features_shape)
+        self.attention = TextAttention(
+            units=self.attention_units,
+            dtype=self.dtype_policy,
+            name="attention",
+        )
+        self.attention.build(state_shape, text_features_shape)
+        self.conv_gru = ConvGRU(
+            self.units,
+            kernel_size=self.kernel_size,
+            dtype=self.dtype_policy,
+            name="conv_gru",
+        )
+        context_shape = (batch, height, width, text_features_shape[-1])
+        self.conv_gru.build(state_shape, context_shape)
+        if self.max_steps == 1:
+            # With one step nothing reads S_1 = W7 h: freezing W7 keeps a
+            # weight without gradient out of the optimizer.
+            self.conv_gru.next_state_conv.trainable = False
+        else:
+            self.termination_gate.build(
+                (batch, self.max_steps, height, width, self.units)
+            )
+
+    def call(
+        self,
+        image_features,
+        text_features,
+        text_mask=None,
+        training=None,
+        return_details=False,
+    ):
+        self._check_batch_sizes(image_features, text_features)
+        if text_mask is None:
+            text_mask = getattr(text_features, "_keras_mask", None)
+        if text_mask is None:
+            text_mask = ops.ones(ops.shape(text_features)[:2], "bool")
+        text_mask = ops.cast(text_mask, "bool")
+        if not self.use_attention:
+            return self._concatenation_baseline(
+                image_features, text_features, text_mask, return_details
+            )
+        state = image_features
+        if self.input_projection is not None:
+            state = self.input_projection(state)
+        step_outputs, states, attention = [], [], []
+        for _ in range(self.max_steps):
+            context, weights = self.attention(
+                state,
+                text_features,
+                mask=text_mask,
+                return_attention_scores=True,
+            )
+            output, state = self.conv_gru(state, context)
+            step_outputs.append(output)
+            states.append(state)
+            attention.append(weights)
+        step_outputs = ops.stack(step_outputs, axis=1)
+        gate = self._gate(ops.stack(states, axis=1), training)
+        fusion = ops.sum(step_outputs * gate["weights"][..., None], axis=1)
+        if not return_details:
+            return fusion
+        return {
+            "fusion": fusion,
+            "step_outputs": step_outputs,
+            "attention": ops.stack(attention, axis=1),
+            "stop_probabilities": gate["stop_probabilities"],
+            "stop_step": gate["stop_step"],
+        }
+
+    def _gate(self, states, training):
+        if self.max_steps > 1:
+            return self.termination_gate(states, training=training)
+        # One step: it takes all the mass, there is nothing to decide.
+        batch, steps, height, width = ops.shape(states)[:4]
+        ones = ops.ones((batch, steps, height, width), self.compute_dtype)
+        return {
+            "weights": ones,
+            "stop_probabilities": ones,
+            "stop_step": ops.zeros((batch, height, width), "int32"),
+        }
+
+    def _concatenation_baseline(
+        self, image_features, text_features, text_mask, return_details
+    ):
+        sentence = last_valid_vector(text_features, text_mask)
+        height, width = ops.shape(image_features)[1:3]
+        tiled = ops.tile(sentence[:, None, None, :], (1, height, width, 1))
+        fusion = ops.concatenate([image_features, tiled], axis=-1)
+        if not return_details:
+            return fusion
+        batch = ops.shape(image_features)[0]
+        return {
+            "fusion": fusion,
+            "step_outputs": fusion[:, None],
+            "attention": ops.zeros(
+                (batch, 1, height, width, ops.shape(text_features)[1]),
+                self.compute_dtype,
+            ),
+            "stop_probabilities": ops.ones(
+                (batch, 1, height, width), self.compute_dtype
+            ),
+            "stop_step": ops.zeros((batch, height, width), "int32"),
+        }
+
+    @staticmethod
+    def _check_batch_sizes(image_features, text_features):
+        image_batch = image_features.shape[0]
+        text_batch = text_features.shape[0]
+        if None not in (image_batch, text_batch) and image_batch != text_batch:
+            raise ValueError(
+                "`image_features` and `text_features` must have the same "
+                f"batch size. Received: {image_batch} and {text_batch}"
+            )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "max_steps": self.max_steps,
+                "attention_units": self.attention_units,
+                "use_attention": self.use_attention,
+                "kernel_size": self.kernel_size,
+                "termination_mode": self.termination_mode,
+                "temperature": self.temperature,
+                "seed": self.seed,
+            }
+        )
+        return config

@@ -1,0 +1,5 @@
+"""keras_lbie.losses."""
+
+from keras_lbie.losses.expected_step_cross_entropy import (
+    expected_step_cross_entropy,
+)

@@ -1,0 +1,48 @@
+"""Setup script for keras_lbie."""
+
+import pathlib
+
+from setuptools import find_packages
+from setuptools import setup
+
+HERE = pathlib.Path(__file__).parent
+README = (HERE / "README.md").read_text(encoding="utf-8")
+
+# The TensorFlow family is pinned to one minor version: tf-keras and
+# tensorflow-text ship binaries built against an exact TensorFlow release.
+TF_MINOR = "2.21"
+
+setup(
+    name="keras-lbie",
+    version="0.1.0",
+    description=(
+        "Language-based image editing (Chen et al., CVPR 2018) as a Keras 3 "
+        "model zoo."
+    ),
+    long_description=README,
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(exclude=("tests", "tests.*")),
+    include_package_data=True,
+    install_requires=[
+        f"tensorflow=={TF_MINOR}.*",
+        f"tf-keras=={TF_MINOR}.*",
+        f"tensorflow-text=={TF_MINOR}.*",
+        "tensorflow-probability==0.25.*",
+        "keras>=3.15,<4",
+        "numpy",
+    ],
+    extras_require={
+        "test": [
+            "pytest",
+            "hypothesis",
+            "ruff",
+        ],
+        "cv": ["keras-cv"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

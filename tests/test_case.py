@@ -1,0 +1,284 @@
+"""The shared test base class: one set of checks that every layer goes through.
+
+Modelled on keras-hub's `TestCase.run_layer_test`: a layer test states its
+constructor arguments, example inputs and expected output shapes once, and
+`run_layer_test` checks the config round trip, weight counts, eager and
+symbolic calls, one `fit` step, mixed precision, `.keras` save/load and XLA.
+"""
+
+import os
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl.testing import parameterized
+from keras import ops
+
+MIXED_PRECISION_POLICIES = ("mixed_float16", "mixed_bfloat16")
+
+
+def _flatten(x):
+    # Layers return a tensor, a tuple/list or a dict of tensors.
+    return tf.nest.flatten(x)
+
+
+def _flatten_shapes(shapes):
+    if isinstance(shapes, dict):
+        return [tuple(shapes[key]) for key in sorted(shapes)]
+    if isinstance(shapes[0], (list, tuple)):
+        return [tuple(shape) for shape in shapes]
+    return [tuple(shapes)]
+
+
+def _is_float(x):
+    return "float" in str(keras.backend.standardize_dtype(x.dtype))
+
+
+def _to_numpy(structure):
+    return tf.nest.map_structure(ops.convert_to_numpy, structure)
+
+
+def _symbolic_input(name, value):
+    value = ops.convert_to_tensor(value)
+    return keras.Input(
+        shape=tuple(value.shape[1:]),
+        dtype=keras.backend.standardize_dtype(value.dtype),
+        name=name,
+    )
+
+
+class TestCase(tf.test.TestCase, parameterized.TestCase):
+    """Base class for keras_lbie tests."""
+
+    def setUp(self):
+        super().setUp()
+        keras.config.set_dtype_policy("float32")
+        keras.utils.set_random_seed(1337)
+
+    def tearDown(self):
+        keras.config.set_dtype_policy("float32")
+        keras.backend.clear_session()
+        super().tearDown()
+
+    def get_temp_dir(self):
+        return tempfile.mkdtemp(dir=super().get_temp_dir())
+
+    def assertAllCloseNested(self, expected, actual, atol=1e-6, rtol=1e-6):
+        expected = tf.nest.flatten(_to_numpy(expected))
+        actual = tf.nest.flatten(_to_numpy(actual))
+        self.assertEqual(len(expected), len(actual))
+        for e, a in zip(expected, actual):
+            self.assertAllClose(e, a, atol=atol, rtol=rtol)
+
+    def run_layer_test(
+        self,
+        cls,
+        init_kwargs,
+        input_data,
+        expected_output_shape,
+        expected_num_trainable_weights=None,
+        expected_num_non_trainable_weights=0,
+        call_kwargs=None,
+        run_training_check=True,
+        run_precision_checks=True,
+        run_saving_check=True,
+        run_jit_check=True,
+        tolerance=1e-5,
+    ):
+        """Runs the standard checks every keras_lbie layer must pass.
+
+        Args:
+            cls: the layer class.
+            init_kwargs: dict of constructor arguments.
+            input_data: dict of call arguments (tensors or numpy arrays),
+                passed as keyword arguments; every tensor must have a batch
+                axis.
+            expected_output_shape: the eager output shape; a list of shapes
+                when the layer returns a list or tuple, a dict of shapes when
+                it returns a dict.
+            expected_num_trainable_weights: number of trainable variables.
+            expected_num_non_trainable_weights: number of non-trainable ones.
+            call_kwargs: dict of non-tensor call arguments (flags), passed
+                to every call of the layer.
+            run_training_check: fit one step and check every trainable
+                weight receives a finite, non-zero gradient.
+            run_precision_checks: run under mixed_float16/mixed_bfloat16.
+            run_saving_check: `.keras` round trip gives identical outputs.
+            run_jit_check: `jit_compile=True` matches eager.
+            tolerance: absolute tolerance of the numeric comparisons.
+        """
+        self._check_config_round_trip(cls, init_kwargs)
+        call_kwargs = call_kwargs or {}
+        layer = cls(**init_kwargs)
+        outputs = layer(**input_data, **call_kwargs)
+        self._check_output_shapes(outputs, expected_output_shape)
+        if expected_num_trainable_weights is not None:
+            self.assertLen(
+                layer.trainable_weights, expected_num_trainable_weights
+            )
+        self.assertLen(
+            layer.non_trainable_weights, expected_num_non_trainable_weights
+        )
+        model = self._functional_model(layer, input_data, call_kwargs)
+        self._check_output_shapes(
+            model.outputs, expected_output_shape, ignore_batch=True
+        )
+        if run_jit_check:
+            self._check_jit_matches_eager(
+                layer, input_data, call_kwargs, tolerance
+            )
+        if run_saving_check:
+            self._check_saving(model, input_data, tolerance)
+        if run_training_check:
+            self.run_training_step_check(model, input_data)
+        if run_precision_checks:
+            for policy in MIXED_PRECISION_POLICIES:
+                self._check_precision(
+                    cls, init_kwargs, input_data, call_kwargs, policy
+                )
+
+    def _check_config_round_trip(self, cls, init_kwargs):
+        layer = cls(**init_kwargs)
+        config = layer.get_config()
+        for key, value in init_kwargs.items():
+            if key in config and not hasattr(value, "get_config"):
+                self.assertEqual(config[key], value, msg=key)
+        revived = cls.from_config(config)
+        self.assertEqual(revived.get_config(), config)
+        registered = keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(layer)
+        )
+        self.assertIsInstance(registered, cls)
+        self.assertEqual(registered.get_config(), config)
+
+    def _check_output_shapes(self, outputs, expected, ignore_batch=False):
+        outputs = _flatten(outputs)
+        expected = _flatten_shapes(expected)
+        self.assertLen(outputs, len(expected))
+        for output, shape in zip(outputs, expected):
+            actual = tuple(output.shape)
+            if ignore_batch:
+                actual, shape = actual[1:], tuple(shape)[1:]
+            self.assertEqual(actual, tuple(shape))
+
+    def _functional_model(self, layer, input_data, call_kwargs):
+        inputs = {
+            name: _symbolic_input(name, value)
+            for name, value in input_data.items()
+        }
+        outputs = layer(**inputs, **call_kwargs)
+        return keras.Model(inputs, outputs)
+
+    def _check_jit_matches_eager(
+        self, layer, input_data, call_kwargs, tolerance
+    ):
+        eager = layer(**input_data, **call_kwargs)
+        compiled = tf.function(
+            lambda kwargs: layer(**kwargs, **call_kwargs), jit_compile=True
+        )(input_data)
+        self.assertAllCloseNested(eager, compiled, atol=tolerance)
+
+    def _check_saving(self, model, input_data, tolerance):
+        path = os.path.join(self.get_temp_dir(), "model.keras")
+        model.save(path)
+        restored = keras.models.load_model(path)
+        self.assertAllCloseNested(
+            model(input_data), restored(input_data), atol=tolerance
+        )
+
+    def run_training_step_check(self, model, input_data):
+        """Fits `model` one step and checks every weight gets a gradient."""
+        float_outputs = [
+            output for output in _flatten(model.outputs) if _is_float(output)
+        ]
+        trainable = keras.Model(model.inputs, float_outputs)
+        targets = [
+            np.zeros(ops.shape(y), "float32")
+            for y in _flatten(trainable(input_data))
+        ]
+        with tf.GradientTape() as tape:
+            predictions = _flatten(trainable(input_data, training=True))
+            # Squared outputs give every weight that shapes the output a
+            # gradient; a zero gradient means a disconnected weight.
+            loss = sum(ops.mean(ops.square(y)) for y in predictions)
+        gradients = tape.gradient(loss, trainable.trainable_variables)
+        for variable, gradient in zip(trainable.trainable_variables, gradients):
+            self.assertIsNotNone(gradient, msg=variable.path)
+            gradient = ops.convert_to_numpy(gradient)
+            self.assertTrue(np.all(np.isfinite(gradient)), msg=variable.path)
+            self.assertGreater(np.abs(gradient).max(), 0.0, msg=variable.path)
+        trainable.compile(optimizer="sgd", loss="mse")
+        batch = next(iter(tf.nest.flatten(input_data))).shape[0]
+        history = trainable.fit(
+            input_data, targets, batch_size=batch, epochs=1, verbose=0
+        )
+        self.assertTrue(np.isfinite(history.history["loss"][-1]))
+
+    def _check_precision(
+        self, cls, init_kwargs, input_data, call_kwargs, policy
+    ):
+        layer = cls(**init_kwargs, dtype=policy)
+        outputs = _flatten(layer(**input_data, **call_kwargs))
+        compute_dtype = keras.mixed_precision.Policy(policy).compute_dtype
+        for output in outputs:
+            if _is_float(output):
+                self.assertEqual(
+                    keras.backend.standardize_dtype(output.dtype),
+                    compute_dtype,
+                )
+                self.assertTrue(
+                    np.all(np.isfinite(ops.convert_to_numpy(output)))
+                )
+        for variable in layer.weights:
+            self.assertEqual(variable.dtype, "float32", msg=variable.path)
+
+    def run_distributed_equivalence_check(
+        self,
+        build_model,
+        x,
+        y,
+        loss,
+        steps=3,
+        global_batch_size=4,
+        learning_rate=0.1,
+        atol=1e-5,
+    ):
+        """Checks 2-replica `MirroredStrategy` training equals 1 device.
+
+        `build_model` is called inside each strategy's scope and must return
+        an uncompiled model; both copies start from the same weights and are
+        trained with SGD for `steps` steps at the same global batch size. The
+        model must be deterministic in training (no per-replica noise).
+        """
+        devices = tf.config.list_logical_devices("CPU")
+        self.assertGreaterEqual(len(devices), 2, "conftest splits the CPU")
+        strategies = [
+            tf.distribute.OneDeviceStrategy(devices[0].name),
+            tf.distribute.MirroredStrategy([d.name for d in devices[:2]]),
+        ]
+        initial_weights = None
+        trained = []
+        for strategy in strategies:
+            with strategy.scope():
+                model = build_model()
+                model.compile(
+                    optimizer=keras.optimizers.SGD(learning_rate), loss=loss
+                )
+            if initial_weights is None:
+                initial_weights = [np.array(w) for w in model.get_weights()]
+            model.set_weights(initial_weights)
+            dataset = (
+                tf.data.Dataset.from_tensor_slices((x, y))
+                .batch(global_batch_size, drop_remainder=True)
+                .take(steps)
+            )
+            model.fit(dataset, epochs=1, verbose=0)
+            trained.append(model.get_weights())
+        moved = any(
+            not np.allclose(w0, w1)
+            for w0, w1 in zip(initial_weights, trained[0])
+        )
+        self.assertTrue(moved, "training did not change the weights")
+        for single, mirrored in zip(*trained):
+            self.assertAllClose(single, mirrored, atol=atol, rtol=atol)
