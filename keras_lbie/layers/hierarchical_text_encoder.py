@@ -13,8 +13,9 @@ class HierarchicalTextEncoder(keras.layers.Layer):
     Implements the CoSaL text encoder of Chen et al., "Language-Based Image
     Editing with Recurrent Attentive Models", CVPR 2018, Section 4.1: every
     sentence is embedded and read by one shared BiLSTM; a sentence's vector
-    is the concatenation of the forward LSTM's state after the sentence's
-    last real token and the backward LSTM's state after its first. An LSTM
+    is the concatenation of the forward LSTM's hidden state after the
+    sentence's last real token and the backward LSTM's hidden state after
+    its first real token. An LSTM
     over the sentence vectors then gives each sentence a contextual
     feature, the language feature map `U` (one entry per sentence) that
     `TextAttention` reads.

@@ -6,7 +6,8 @@ from keras_lbie.layers._validation import check_positive_int
 from keras_lbie.layers._validation import check_rank
 from keras_lbie.layers._validation import check_same_batch
 
-# Logit given to padding before the softmax, which runs in float32.
+# Logit given to padding. The softmax always runs in float32, so this never
+# meets float16's range.
 _PADDING_LOGIT = -1e9
 
 
@@ -129,8 +130,8 @@ class TextAttention(keras.layers.Layer):
         self._check_built_channels(query.shape, value.shape)
         keys = value if self.units is None else self.key_dense(value)
         scores = ops.einsum("bhwk,blk->bhwl", self.query_dense(query), keys)
-        # float32 keeps the normalisation exact under mixed precision, where
-        # bfloat16 would round the weights to 8 bits.
+        # The softmax runs in float32 whatever the compute dtype: its
+        # normalising sum is where half precision loses the most.
         scores = ops.cast(scores, "float32")
         if mask is None:
             weights = ops.softmax(scores, axis=-1)

@@ -1,9 +1,7 @@
 import keras
 import numpy as np
 
-from keras_lbie.layers.hierarchical_text_encoder import (
-    HierarchicalTextEncoder,
-)
+from keras_lbie.layers.hierarchical_text_encoder import HierarchicalTextEncoder
 from tests.test_case import TestCase
 
 VOCABULARY, EMBEDDING, WORD_UNITS, SENTENCE_UNITS = 15, 4, 3, 5
@@ -47,6 +45,20 @@ class HierarchicalTextEncoderTest(TestCase):
         expected = np.array([[True, True, False], [True, True, True]])
         self.assertAllEqual(encoder(SENTENCES)._keras_mask, expected)
         self.assertAllEqual(encoder.compute_mask(SENTENCES), expected)
+
+    def test_sentence_vector_is_final_forward_and_backward_state(self):
+        encoder = _encoder()
+        padded = np.array([[[0, 4, 9, 2, 0]]], "int32")
+        encoder(padded)
+        # The shared BiLSTM's halves, run on the sentence without padding.
+        embedded = encoder.embedding(np.array([[4, 9, 2]], "int32"))
+        bilstm = encoder.word_encoder
+        forward = bilstm.forward_layer(embedded)
+        backward = bilstm.backward_layer(embedded)
+        self.assertTrue(bilstm.backward_layer.go_backwards)
+        sentence_vector = keras.ops.concatenate([forward, backward], -1)
+        expected = encoder.sentence_encoder(sentence_vector[:, None])
+        self.assertAllClose(encoder(padded), expected, atol=1e-6)
 
     def test_padding_sentences_do_not_change_real_ones(self):
         encoder = _encoder()

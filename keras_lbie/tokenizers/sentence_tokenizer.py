@@ -1,0 +1,283 @@
+import collections
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_lbie.datasets import cosal
+from keras_lbie.layers._validation import check_positive_int
+
+PADDING_ID = 0
+OOV_ID = 1
+# Shown by `detokenize` for out-of-vocabulary ids; it can never be a
+# vocabulary word since brackets separate words.
+OOV_TOKEN = "[UNK]"
+
+# Every '.', '!' or '?' ends a sentence.
+_SENTENCE_END = r"[.!?]"
+# A word is a maximal run of Unicode letters, combining marks and digits;
+# every other character separates words.
+_WORD = r"[\p{L}\p{M}\p{N}]+"
+_NOT_WORD = r"[^\p{L}\p{M}\p{N}]+"
+# The fixed words of CoSaL's templates ("The {shape} is {colour}." and "The
+# shape {above|below|left of|right of} the {shape} is {colour}.").
+_COSAL_TEMPLATE_WORDS = (
+    "the",
+    "shape",
+    "is",
+    "above",
+    "below",
+    "left",
+    "right",
+    "of",
+)
+
+
+def cosal_vocabulary():
+    """Returns every word of CoSaL's sentences, sorted.
+
+    The words of `cosal.SHAPE_NAMES`, `cosal.COLOR_NAMES` and the sentence
+    templates, so every text of `cosal.generate` tokenizes with no
+    out-of-vocabulary word.
+
+    Returns:
+        A sorted list of lower-case words (str).
+    """
+    words = set(_COSAL_TEMPLATE_WORDS)
+    for name in cosal.SHAPE_NAMES + cosal.COLOR_NAMES:
+        words.update(name.split())
+    return sorted(words)
+
+
+@keras.saving.register_keras_serializable(package="keras_lbie")
+class SentenceTokenizer(keras.layers.Layer):
+    """Maps raw paragraphs to word ids per sentence, inside the graph.
+
+    Turns text such as CoSaL's "The circle is red. The shape below the
+    diamond is light green." into the `(batch, sentences, words)` ids that
+    `HierarchicalTextEncoder` reads, with core TensorFlow string ops and a
+    static hash table only, so exported SavedModels take raw strings and
+    run in a stock TensorFlow Serving build.
+
+    Tokenization rules, in order:
+
+    1. Lower-case, Unicode-aware (`tf.strings.lower(encoding="utf-8")`):
+       "Ünïcode" → "ünïcode". There is no Unicode normalisation or case
+       folding: "ß" stays "ß", and a precomposed "ü" and "u" followed by a
+       combining diaeresis are different words. Invalid UTF-8 bytes become
+       U+FFFD, which separates words.
+    2. Every '.', '!' and '?' ends a sentence, including inside numbers and
+       abbreviations ("3.5" is two sentences). Text after the last one is a
+       sentence too, so a final '.' is optional.
+    3. A word is a maximal run of Unicode letters, combining marks and
+       digits; every other character (whitespace, ',', ';', ':', quotes,
+       hyphens, apostrophes, brackets, symbols) separates words and is
+       dropped: "light-green" → "light", "green"; "don't" → "don", "t".
+    4. Sentences without a word (from "..", "?!", a trailing '.', or only
+       punctuation) are dropped, so the next sentence moves up.
+    5. Word `vocabulary[k]` gets id `k + 2`; any other word gets the
+       out-of-vocabulary id 1.
+    6. Only the first `max_sentences` sentences and the first `max_words`
+       words of each sentence are kept: **longer text is truncated**. Shorter
+       text is padded with id 0 at the end of each sentence and with
+       all-padding sentences at the end; an empty string (or one without a
+       word) is an all-padding row.
+
+    String ops cannot be XLA-compiled: a model holding this layer cannot be
+    trained with `jit_compile=True`. To train such a model with XLA,
+    tokenize in the `tf.data` pipeline instead (the layer works in
+    `dataset.map` on batches of strings) and feed the ids to the model.
+
+    Args:
+        vocabulary: list of distinct words (str), each a word as rules 1 and
+            3 produce it: lower-case letters, marks and digits only. Use
+            `cosal_vocabulary()` for CoSaL.
+        max_sentences: positive int, the number of sentences kept.
+        max_words: positive int, the number of words kept per sentence. The
+            default, 11, fits CoSaL's longest sentences ("The shape right of
+            the half thin ellipse is light green.").
+        **kwargs: standard layer arguments (`name`, ...).
+
+    Call arguments:
+        text: string tensor `(batch,)` of UTF-8 paragraphs; a list of str or
+            a numpy array of str also works in eager mode. Apply it to
+            batches: a scalar string is rejected.
+
+    Returns:
+        An int32 tensor `(batch, max_sentences, max_words)`: 0 for padding,
+        1 for out-of-vocabulary words, `k + 2` for `vocabulary[k]`.
+
+    Example:
+    >>> tokenizer = SentenceTokenizer(
+    ...     ["blue", "circle", "is", "the"], max_sentences=2, max_words=4
+    ... )
+    >>> tokenizer(["The circle is blue. The square is red!"]).numpy()
+    array([[[5, 3, 4, 2],
+            [5, 1, 4, 1]]], dtype=int32)
+    >>> tokenizer.detokenize([[[5, 3, 4, 2], [5, 1, 0, 0]]])
+    array([['the circle is blue', 'the [UNK]']], dtype=object)
+    """
+
+    def __init__(self, vocabulary, max_sentences=9, max_words=11, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary = _check_vocabulary(vocabulary)
+        check_positive_int(max_sentences, "max_sentences")
+        check_positive_int(max_words, "max_words")
+        self.max_sentences = max_sentences
+        self.max_words = max_words
+        # Strings are not tensors Keras converts, and `text` may be a list.
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
+        # The table is rebuilt from the vocabulary (not saved as a weight);
+        # `init_scope` creates it eagerly even when the layer is made inside
+        # a `tf.function`, so every traced graph captures the same table.
+        with tf.init_scope():
+            self.lookup_table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(
+                    tf.constant(self.vocabulary, tf.string),
+                    tf.range(2, len(self.vocabulary) + 2, dtype=tf.int32),
+                ),
+                default_value=OOV_ID,
+            )
+        # No shape-dependent state: the layer is ready for export uncalled.
+        self.built = True
+
+    @property
+    def vocabulary_size(self):
+        """The number of ids, padding and OOV included: the
+        `vocabulary_size` of `HierarchicalTextEncoder`."""
+        return len(self.vocabulary) + 2
+
+    def call(self, text):
+        if not tf.is_tensor(text):
+            text = tf.convert_to_tensor(text)
+        _check_text(text.shape, text.dtype)
+        if text.shape.rank is None:
+            text = tf.ensure_shape(text, [None])
+        text = tf.strings.lower(text, encoding="utf-8")
+        text = tf.strings.regex_replace(text, _SENTENCE_END, ".")
+        sentences = tf.strings.split(text, sep=".")
+        words = tf.strings.split(
+            tf.strings.regex_replace(sentences, _NOT_WORD, " ")
+        )
+        words = tf.ragged.boolean_mask(
+            words, words.row_lengths(axis=-1) > 0
+        )
+        ids = tf.ragged.map_flat_values(self.lookup_table.lookup, words)
+        return ids.to_tensor(
+            default_value=PADDING_ID,
+            shape=[None, self.max_sentences, self.max_words],
+        )
+
+    def detokenize(self, ids):
+        """Maps ids back to sentences (eager, numpy), e.g. for plots.
+
+        Args:
+            ids: int array-like `(..., sentences, words)` of ids from this
+                tokenizer.
+
+        Returns:
+            A numpy object array `(..., sentences)` of str: each sentence's
+            words joined by single spaces, without its final '.'. Padding ids
+            are skipped (an all-padding sentence gives ""), id 1 gives
+            "[UNK]". Sentences are lower-case and their punctuation is gone.
+        """
+        ids = np.asarray(ids)
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(
+                f"`ids` must be integers. Received dtype: {ids.dtype}"
+            )
+        if ids.ndim < 1:
+            raise ValueError(
+                "`ids` must have a words axis (..., words). Received a "
+                "scalar."
+            )
+        if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size):
+            raise ValueError(
+                f"`ids` must be in [0, {self.vocabulary_size}). Received "
+                f"values in [{ids.min()}, {ids.max()}]."
+            )
+        words = np.array(["", OOV_TOKEN, *self.vocabulary], dtype=object)
+        rows = words[ids.reshape(-1, ids.shape[-1])]
+        sentences = np.empty(len(rows), dtype=object)
+        sentences[:] = [" ".join(word for word in row if word) for row in rows]
+        return sentences.reshape(ids.shape[:-1])
+
+    def compute_output_shape(self, text_shape):
+        return (text_shape[0], self.max_sentences, self.max_words)
+
+    def compute_output_spec(self, text):
+        # The default spec would take the layer's float dtype.
+        _check_text(text.shape, text.dtype)
+        return keras.KerasTensor(
+            self.compute_output_shape(text.shape), dtype="int32"
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary": list(self.vocabulary),
+                "max_sentences": self.max_sentences,
+                "max_words": self.max_words,
+            }
+        )
+        return config
+
+
+def _check_vocabulary(vocabulary):
+    """Returns `vocabulary` as a list of str, or raises naming what is wrong."""
+    if isinstance(vocabulary, (str, bytes)) or not hasattr(
+        vocabulary, "__iter__"
+    ):
+        raise TypeError(
+            "`vocabulary` must be a list of words (str). Received: "
+            f"{type(vocabulary).__name__} {vocabulary!r}"
+        )
+    vocabulary = list(vocabulary)
+    not_str = [word for word in vocabulary if not isinstance(word, str)]
+    if not_str:
+        raise TypeError(
+            f"`vocabulary` entries must be str. Received: {not_str[:5]!r}"
+        )
+    # Plain str (not numpy.str_) keeps the config JSON-friendly.
+    vocabulary = [str(word) for word in vocabulary]
+    if not vocabulary:
+        raise ValueError("`vocabulary` must not be empty.")
+    # Checked with the call's own ops, so an accepted entry is exactly a
+    # word the tokenizer can produce.
+    with tf.init_scope():
+        words = tf.constant(vocabulary, tf.string)
+        is_word = tf.strings.regex_full_match(words, _WORD) & tf.equal(
+            tf.strings.lower(words, encoding="utf-8"), words
+        )
+        is_word = is_word.numpy()
+    bad = [word for word, ok in zip(vocabulary, is_word) if not ok]
+    if bad:
+        raise ValueError(
+            "`vocabulary` entries must be single lower-case words of "
+            "letters, marks and digits (no whitespace, punctuation or empty "
+            f"string). Received: {bad[:5]!r}"
+        )
+    counts = collections.Counter(vocabulary)
+    duplicates = sorted(word for word, count in counts.items() if count > 1)
+    if duplicates:
+        raise ValueError(
+            f"`vocabulary` entries must be unique. Repeated: {duplicates[:5]!r}"
+        )
+    return vocabulary
+
+
+def _check_text(shape, dtype):
+    if keras.backend.standardize_dtype(dtype) != "string":
+        raise TypeError(
+            f"`text` must be a string tensor. Received dtype: {dtype}"
+        )
+    # Symbolic inputs give a tuple; a traced tensor may have unknown rank,
+    # which `call` checks at run time.
+    rank = shape.rank if isinstance(shape, tf.TensorShape) else len(shape)
+    if rank is not None and rank != 1:
+        raise ValueError(
+            "`text` must have rank 1 (batch,), one paragraph per example. "
+            f"Received shape: {tuple(shape)}"
+        )
