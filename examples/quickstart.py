@@ -89,7 +89,9 @@ def print_attention(probe, inputs, text):
     steps, counts = np.unique(stop_step[0] + 1, return_counts=True)
     print(
         "  regions stopping at each step: "
-        + ", ".join(f"step {s}: {c}" for s, c in zip(steps, counts))
+        + ", ".join(
+            f"step {s}: {c}" for s, c in zip(steps, counts, strict=True)
+        )
     )
 
 

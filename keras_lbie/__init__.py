@@ -1,7 +1,10 @@
 """keras_lbie: language-based image editing for Keras 3."""
 
+from keras_lbie import callbacks
 from keras_lbie import datasets
 from keras_lbie import layers
+from keras_lbie import losses
 from keras_lbie import metrics
 
+__all__ = ["callbacks", "datasets", "layers", "losses", "metrics"]
 __version__ = "0.1.0"

@@ -68,7 +68,7 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
         expected = tf.nest.flatten(_to_numpy(expected))
         actual = tf.nest.flatten(_to_numpy(actual))
         self.assertEqual(len(expected), len(actual))
-        for e, a in zip(expected, actual):
+        for e, a in zip(expected, actual, strict=True):
             self.assertAllClose(e, a, atol=atol, rtol=rtol)
 
     def run_layer_test(
@@ -156,7 +156,7 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
         outputs = _flatten(outputs)
         expected = _flatten_shapes(expected)
         self.assertLen(outputs, len(expected))
-        for output, shape in zip(outputs, expected):
+        for output, shape in zip(outputs, expected, strict=True):
             actual = tuple(output.shape)
             if ignore_batch:
                 actual, shape = actual[1:], tuple(shape)[1:]
@@ -203,7 +203,9 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
             # gradient; a zero gradient means a disconnected weight.
             loss = sum(ops.mean(ops.square(y)) for y in predictions)
         gradients = tape.gradient(loss, trainable.trainable_variables)
-        for variable, gradient in zip(trainable.trainable_variables, gradients):
+        for variable, gradient in zip(
+            trainable.trainable_variables, gradients, strict=True
+        ):
             self.assertIsNotNone(gradient, msg=variable.path)
             gradient = ops.convert_to_numpy(gradient)
             self.assertTrue(np.all(np.isfinite(gradient)), msg=variable.path)
@@ -277,8 +279,8 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
             trained.append(model.get_weights())
         moved = any(
             not np.allclose(w0, w1)
-            for w0, w1 in zip(initial_weights, trained[0])
+            for w0, w1 in zip(initial_weights, trained[0], strict=True)
         )
         self.assertTrue(moved, "training did not change the weights")
-        for single, mirrored in zip(*trained):
+        for single, mirrored in zip(*trained, strict=True):
             self.assertAllClose(single, mirrored, atol=atol, rtol=atol)

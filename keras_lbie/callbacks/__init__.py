@@ -6,3 +6,5 @@ from keras_lbie.callbacks.gumbel_temperature_scheduler import (
 from keras_lbie.callbacks.gumbel_temperature_scheduler import (
     exponential_temperature_schedule,
 )
+
+__all__ = ["GumbelTemperatureScheduler", "exponential_temperature_schedule"]

@@ -2,8 +2,8 @@ import math
 
 import keras
 
+from keras_lbie.layers._validation import check_temperature
 from keras_lbie.layers.termination_gate import TerminationGate
-from keras_lbie.layers.termination_gate import check_temperature
 
 
 def exponential_temperature_schedule(

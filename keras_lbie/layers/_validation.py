@@ -51,3 +51,18 @@ def check_token_ids(token_ids, rank, axes):
             "`token_ids` must be an integer tensor. Received dtype: "
             f"{token_ids.dtype}"
         )
+
+
+def check_temperature(temperature, name="temperature"):
+    """Raises unless `temperature` is a positive finite number."""
+    if isinstance(temperature, bool) or not isinstance(
+        temperature, (int, float)
+    ):
+        raise TypeError(
+            f"`{name}` must be a positive number. Received: {temperature!r}"
+        )
+    if not 0 < temperature < float("inf"):
+        raise ValueError(
+            f"`{name}` must be a positive finite number. "
+            f"Received: {temperature}"
+        )

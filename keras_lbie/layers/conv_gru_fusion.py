@@ -1,6 +1,9 @@
 import keras
 from keras import ops
 
+from keras_lbie.layers._validation import check_positive_int
+from keras_lbie.layers._validation import check_rank
+from keras_lbie.layers._validation import check_same_batch
 from keras_lbie.layers.conv_gru import ConvGRU
 from keras_lbie.layers.termination_gate import TerminationGate
 from keras_lbie.layers.text_attention import TextAttention
@@ -23,13 +26,6 @@ def last_valid_vector(sequence, mask):
         sequence, ops.maximum(last, 0)[:, None, None], axis=1
     )[:, 0]
     return ops.where((last >= 0)[:, None], picked, ops.zeros_like(picked))
-
-
-def _check_rank(name, shape, rank, layout):
-    if len(shape) != rank:
-        raise ValueError(
-            f"`{name}` must have rank {rank} {layout}. Received shape: {shape}"
-        )
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
@@ -108,11 +104,8 @@ class ConvGRUFusion(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (("units", units), ("max_steps", max_steps)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"`{name}` must be an int. Received: {value!r}")
-            if value < 1:
-                raise ValueError(f"`{name}` must be >= 1. Received: {value}")
+        check_positive_int(units, "units")
+        check_positive_int(max_steps, "max_steps")
         if not use_attention and max_steps != 1:
             raise ValueError(
                 "`use_attention=False` is the paper's concatenation baseline "
@@ -138,10 +131,10 @@ class ConvGRUFusion(keras.layers.Layer):
             )
 
     def build(self, image_features_shape, text_features_shape):
-        _check_rank(
-            "image_features", image_features_shape, 4, "(batch, M, N, D)"
+        check_rank(
+            image_features_shape, 4, "image_features", "(batch, M, N, D)"
         )
-        _check_rank("text_features", text_features_shape, 3, "(batch, L, K)")
+        check_rank(text_features_shape, 3, "text_features", "(batch, L, K)")
         if not self.use_attention:
             return
         batch, height, width, channels = image_features_shape
@@ -186,7 +179,12 @@ class ConvGRUFusion(keras.layers.Layer):
         training=None,
         return_details=False,
     ):
-        self._check_batch_sizes(image_features, text_features)
+        check_same_batch(
+            {
+                "image_features": image_features.shape,
+                "text_features": text_features.shape,
+            }
+        )
         if text_mask is None:
             text_mask = getattr(text_features, "_keras_mask", None)
         if text_mask is None:
@@ -258,16 +256,6 @@ class ConvGRUFusion(keras.layers.Layer):
             ),
             "stop_step": ops.zeros((batch, height, width), "int32"),
         }
-
-    @staticmethod
-    def _check_batch_sizes(image_features, text_features):
-        image_batch = image_features.shape[0]
-        text_batch = text_features.shape[0]
-        if None not in (image_batch, text_batch) and image_batch != text_batch:
-            raise ValueError(
-                "`image_features` and `text_features` must have the same "
-                f"batch size. Received: {image_batch} and {text_batch}"
-            )
 
     def get_config(self):
         config = super().get_config()

@@ -3,6 +3,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
+from keras_lbie.layers._validation import check_rank
+from keras_lbie.layers._validation import check_temperature
+
 TERMINATION_MODES = ("gumbel", "expected")
 
 
@@ -14,21 +17,6 @@ def _replica_seed(seed):
     return ops.cast(seed, "int32") + ops.cast(
         ops.stack([0, replica_id]), "int32"
     )
-
-
-def check_temperature(temperature, name="temperature"):
-    """Raises unless `temperature` is a positive finite number."""
-    if isinstance(temperature, bool) or not isinstance(
-        temperature, (int, float)
-    ):
-        raise TypeError(
-            f"`{name}` must be a positive number. Received: {temperature!r}"
-        )
-    if not 0 < temperature < float("inf"):
-        raise ValueError(
-            f"`{name}` must be a positive finite number. "
-            f"Received: {temperature}"
-        )
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
@@ -95,11 +83,9 @@ class TerminationGate(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, states_shape):
-        if len(states_shape) != 5:
-            raise ValueError(
-                "`states` must have rank 5 (batch, steps, height, width, "
-                f"channels). Received shape: {states_shape}"
-            )
+        check_rank(
+            states_shape, 5, "states", "(batch, steps, height, width, channels)"
+        )
         self.gate_dense = keras.layers.Dense(
             1, dtype=self.dtype_policy, name="gate_dense"
         )

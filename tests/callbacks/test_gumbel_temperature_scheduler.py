@@ -41,7 +41,12 @@ def test_callback_anneals_every_gate_during_fit():
 
     scheduler = GumbelTemperatureScheduler(lambda step: 1.0 / (step + 1))
     history = model.fit(
-        x, y, batch_size=2, epochs=2, verbose=0, callbacks=[scheduler, Recorder()]
+        x,
+        y,
+        batch_size=2,
+        epochs=2,
+        verbose=0,
+        callbacks=[scheduler, Recorder()],
     )
     np.testing.assert_allclose(seen, [1.0 / (s + 1) for s in range(8)])
     assert history.history["gumbel_temperature"][-1] == pytest.approx(1 / 8)

@@ -57,7 +57,8 @@ def conv_gru(state, context, w):
         conv2d_same(state, w["W3"]) + conv2d_same(context, w["W4"]) + w["b2"]
     )
     c = np.maximum(
-        conv2d_same(r * state, w["W5"]) + conv2d_same(context, w["W6"])
+        conv2d_same(r * state, w["W5"])
+        + conv2d_same(context, w["W6"])
         + w["b"],
         0.0,
     )

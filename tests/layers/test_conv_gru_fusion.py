@@ -70,11 +70,14 @@ class ConvGRUFusionTest(TestCase):
         self.run_layer_test(
             cls=ConvGRUFusion,
             init_kwargs={
-                "units": UNITS, "max_steps": steps, "attention_units": 4,
+                "units": UNITS,
+                "max_steps": steps,
+                "attention_units": 4,
                 "seed": 0,
             },  # fmt: skip
             input_data={
-                "image_features": image, "text_features": text,
+                "image_features": image,
+                "text_features": text,
                 "text_mask": mask,
             },  # fmt: skip
             call_kwargs={"return_details": True},
@@ -109,21 +112,22 @@ class ConvGRUFusionTest(TestCase):
             cls=ConvGRUFusion,
             init_kwargs={"units": UNITS, "use_attention": False},
             input_data={
-                "image_features": image, "text_features": text,
+                "image_features": image,
+                "text_features": text,
                 "text_mask": mask,
             },  # fmt: skip
             expected_output_shape=(BATCH, HEIGHT, WIDTH, UNITS + TEXT_DIM),
             expected_num_trainable_weights=0,
             run_training_check=False,  # No weights to train.
         )
-        fused = np.asarray(ConvGRUFusion(UNITS, use_attention=False)(
-            image, text, text_mask=mask
-        ))
+        fused = np.asarray(
+            ConvGRUFusion(UNITS, use_attention=False)(
+                image, text, text_mask=mask
+            )
+        )
         self.assertAllClose(fused[..., :UNITS], image)
         # Both rows end in a real token: the last vector is position -1.
-        self.assertAllClose(
-            fused[:, 1, 2, UNITS:], text[:, -1], atol=1e-6
-        )
+        self.assertAllClose(fused[:, 1, 2, UNITS:], text[:, -1], atol=1e-6)
 
     def test_matches_numpy_algorithm_1(self):
         for attention_units in (None, 4):
@@ -131,16 +135,12 @@ class ConvGRUFusionTest(TestCase):
             fusion = ConvGRUFusion(
                 UNITS, max_steps=4, attention_units=attention_units
             )
-            details = fusion(
-                image, text, text_mask=mask, return_details=True
-            )
+            details = fusion(image, text, text_mask=mask, return_details=True)
             fused, betas, stop_step, attention = algorithm_1(
                 fusion, image, text, mask
             )
             self.assertAllClose(details["attention"], attention, atol=1e-5)
-            self.assertAllClose(
-                details["stop_probabilities"], betas, atol=1e-5
-            )
+            self.assertAllClose(details["stop_probabilities"], betas, atol=1e-5)
             self.assertAllEqual(details["stop_step"], stop_step)
             self.assertAllClose(details["fusion"], fused, atol=1e-5)
 

@@ -15,9 +15,9 @@ def tiny_segmenter():
     tokens = keras.Input((5,), dtype="int32", name="text")
     words = layers.TextEncoder(10, embedding_dim=4, units=4)(tokens)
     features = keras.layers.Conv2D(4, 3, padding="same")(image)
-    fused = layers.ConvGRUFusion(
-        4, max_steps=2, termination_mode="expected"
-    )(features, words, text_mask=keras.ops.not_equal(tokens, 0))
+    fused = layers.ConvGRUFusion(4, max_steps=2, termination_mode="expected")(
+        features, words, text_mask=keras.ops.not_equal(tokens, 0)
+    )
     logits = layers.BilinearUpsampling(2)(keras.layers.Conv2D(3, 1)(fused))
     return keras.Model({"image": image, "text": tokens}, logits)
 

@@ -119,9 +119,7 @@ class TerminationGateTest(TestCase):
 
         @tf.function
         def sample():
-            return strategy.run(
-                lambda: gate(states, training=True)["weights"]
-            )
+            return strategy.run(lambda: gate(states, training=True)["weights"])
 
         per_replica = strategy.experimental_local_results(sample())
         self.assertNotAllClose(per_replica[0], per_replica[1])
