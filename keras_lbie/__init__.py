@@ -5,6 +5,14 @@ from keras_lbie import datasets
 from keras_lbie import layers
 from keras_lbie import losses
 from keras_lbie import metrics
+from keras_lbie import tokenizers
 
-__all__ = ["callbacks", "datasets", "layers", "losses", "metrics"]
+__all__ = [
+    "callbacks",
+    "datasets",
+    "layers",
+    "losses",
+    "metrics",
+    "tokenizers",
+]
 __version__ = "0.1.0"

@@ -53,11 +53,13 @@ def cosal_vocabulary():
 class SentenceTokenizer(keras.layers.Layer):
     """Maps raw paragraphs to word ids per sentence, inside the graph.
 
-    Turns text such as CoSaL's "The circle is red. The shape below the
-    diamond is light green." into the `(batch, sentences, words)` ids that
-    `HierarchicalTextEncoder` reads, with core TensorFlow string ops and a
-    static hash table only, so exported SavedModels take raw strings and
-    run in a stock TensorFlow Serving build.
+    Turns multi-sentence text such as CoSaL's "The circle is red. The shape
+    below the diamond is light green." (Chen et al., "Language-Based Image
+    Editing with Recurrent Attentive Models", CVPR 2018, Section 4.1) into
+    the `(batch, sentences, words)` ids that `HierarchicalTextEncoder`
+    reads, with core TensorFlow string ops and a static hash table only (no
+    tensorflow-text op), so exported SavedModels take raw strings and run in
+    a stock TensorFlow Serving build.
 
     Tokenization rules, in order:
 
@@ -84,9 +86,12 @@ class SentenceTokenizer(keras.layers.Layer):
        word) is an all-padding row.
 
     String ops cannot be XLA-compiled: a model holding this layer cannot be
-    trained with `jit_compile=True`. To train such a model with XLA,
-    tokenize in the `tf.data` pipeline instead (the layer works in
-    `dataset.map` on batches of strings) and feed the ids to the model.
+    trained with `jit_compile=True`. Keras 3.15's `fit` and `evaluate` under
+    a multi-replica `tf.distribute` strategy also fail on any string input
+    (they average the first batch across replicas to build the model). In
+    both cases tokenize in the `tf.data` pipeline instead (the layer works
+    in `dataset.map` on batches of strings) and feed the ids to the model;
+    keep the layer in the exported serving model.
 
     Args:
         vocabulary: list of distinct words (str), each a word as rules 1 and
@@ -144,8 +149,10 @@ class SentenceTokenizer(keras.layers.Layer):
 
     @property
     def vocabulary_size(self):
-        """The number of ids, padding and OOV included: the
-        `vocabulary_size` of `HierarchicalTextEncoder`."""
+        """Number of ids (words, padding and OOV): the encoder's input size.
+
+        Pass it as `HierarchicalTextEncoder(vocabulary_size=...)`.
+        """
         return len(self.vocabulary) + 2
 
     def call(self, text):
@@ -160,9 +167,7 @@ class SentenceTokenizer(keras.layers.Layer):
         words = tf.strings.split(
             tf.strings.regex_replace(sentences, _NOT_WORD, " ")
         )
-        words = tf.ragged.boolean_mask(
-            words, words.row_lengths(axis=-1) > 0
-        )
+        words = tf.ragged.boolean_mask(words, words.row_lengths(axis=-1) > 0)
         ids = tf.ragged.map_flat_values(self.lookup_table.lookup, words)
         return ids.to_tensor(
             default_value=PADDING_ID,
@@ -189,8 +194,7 @@ class SentenceTokenizer(keras.layers.Layer):
             )
         if ids.ndim < 1:
             raise ValueError(
-                "`ids` must have a words axis (..., words). Received a "
-                "scalar."
+                "`ids` must have a words axis (..., words). Received a scalar."
             )
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size):
             raise ValueError(
@@ -252,7 +256,7 @@ def _check_vocabulary(vocabulary):
             tf.strings.lower(words, encoding="utf-8"), words
         )
         is_word = is_word.numpy()
-    bad = [word for word, ok in zip(vocabulary, is_word) if not ok]
+    bad = [word for word, ok in zip(vocabulary, is_word, strict=True) if not ok]
     if bad:
         raise ValueError(
             "`vocabulary` entries must be single lower-case words of "
