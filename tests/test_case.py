@@ -103,7 +103,9 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
                 to every call of the layer.
             run_training_check: fit one step and check every trainable
                 weight receives a finite, non-zero gradient.
-            run_precision_checks: run under mixed_float16/mixed_bfloat16.
+            run_precision_checks: run under mixed_float16/mixed_bfloat16;
+                outputs come in the compute dtype, except dict entries
+                named `log_*` (log-probabilities), which stay float32.
             run_saving_check: `.keras` round trip gives identical outputs.
             run_jit_check: `jit_compile=True` matches eager.
             tolerance: absolute tolerance of the numeric comparisons.
@@ -142,7 +144,8 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
         layer = cls(**init_kwargs)
         config = layer.get_config()
         for key, value in init_kwargs.items():
-            if key in config and not hasattr(value, "get_config"):
+            self.assertIn(key, config)
+            if not hasattr(value, "get_config"):
                 self.assertEqual(config[key], value, msg=key)
         revived = cls.from_config(config)
         self.assertEqual(revived.get_config(), config)
@@ -221,13 +224,20 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
         self, cls, init_kwargs, input_data, call_kwargs, policy
     ):
         layer = cls(**init_kwargs, dtype=policy)
-        outputs = _flatten(layer(**input_data, **call_kwargs))
+        outputs = layer(**input_data, **call_kwargs)
+        if not isinstance(outputs, dict):
+            outputs = dict(enumerate(_flatten(outputs)))
         compute_dtype = keras.mixed_precision.Policy(policy).compute_dtype
-        for output in outputs:
+        for key, output in outputs.items():
             if _is_float(output):
+                # Log-probabilities stay float32 by design: they underflow.
+                expected = (
+                    "float32" if str(key).startswith("log_") else compute_dtype
+                )
                 self.assertEqual(
                     keras.backend.standardize_dtype(output.dtype),
-                    compute_dtype,
+                    expected,
+                    msg=key,
                 )
                 self.assertTrue(
                     np.all(np.isfinite(ops.convert_to_numpy(output)))

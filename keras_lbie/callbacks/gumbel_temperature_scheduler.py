@@ -2,8 +2,8 @@ import math
 
 import keras
 
-from keras_lbie.layers._validation import check_temperature
 from keras_lbie.layers.termination_gate import TerminationGate
+from keras_lbie.utils.validation import check_temperature
 
 
 def exponential_temperature_schedule(
@@ -34,7 +34,8 @@ class GumbelTemperatureScheduler(keras.callbacks.Callback):
 
     The paper (Chen et al., CVPR 2018, Section 3) anneals the Gumbel-softmax
     temperature lambda "via a fixed schedule". Before each training batch
-    this callback sets every `TerminationGate.temperature` of the model
+    this callback sets every `TerminationGate.temperature_variable` of the
+    model
     (nested layers included) to `schedule(step)`, `step` counting training
     batches from `initial_step` (pass the step you resume from).
 
@@ -45,8 +46,14 @@ class GumbelTemperatureScheduler(keras.callbacks.Callback):
         verbose: int, 1 prints the temperature at the end of each epoch.
 
     Example:
-    >>> model.fit(x, y, callbacks=[GumbelTemperatureScheduler(
-    ...     exponential_temperature_schedule(initial=1.0, rate=3e-5))])
+    >>> states = keras.Input((3, 2, 2, 4))
+    >>> weights = TerminationGate(seed=0)(states)["weights"]
+    >>> model = keras.Model(states, weights)
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> scheduler = GumbelTemperatureScheduler(
+    ...     exponential_temperature_schedule(initial=1.0, rate=3e-5))
+    >>> model.fit(np.ones((4, 3, 2, 2, 4)), np.zeros((4, 3, 2, 2)),
+    ...           callbacks=[scheduler], verbose=0)
     """
 
     def __init__(self, schedule=None, initial_step=0, verbose=0):
@@ -74,11 +81,11 @@ class GumbelTemperatureScheduler(keras.callbacks.Callback):
         temperature = self.schedule(self.step)
         check_temperature(temperature, "schedule(step)")
         for gate in self._gates():
-            gate.temperature.assign(temperature)
+            gate.temperature_variable.assign(temperature)
         self.step += 1
 
     def on_epoch_end(self, epoch, logs=None):
-        temperature = float(self._gates()[0].temperature.numpy())
+        temperature = float(self._gates()[0].temperature_variable.numpy())
         if logs is not None:
             logs["gumbel_temperature"] = temperature
         if self.verbose:

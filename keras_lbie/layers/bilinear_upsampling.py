@@ -2,9 +2,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lbie.layers._validation import check_known_channels
-from keras_lbie.layers._validation import check_positive_int
-from keras_lbie.layers._validation import check_rank
+from keras_lbie.utils.validation import check_known_channels
+from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_rank
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")

@@ -1,23 +1,11 @@
 import keras
 from keras import ops
 
-from keras_lbie.layers._validation import check_known_channels
-from keras_lbie.layers._validation import check_positive_int
-from keras_lbie.layers._validation import check_rank
-from keras_lbie.layers._validation import check_same_batch
-
-
-def _check_kernel_size(kernel_size):
-    if isinstance(kernel_size, (tuple, list)):
-        if len(kernel_size) != 2:
-            raise ValueError(
-                "`kernel_size` must be a positive int or a pair of positive "
-                f"ints. Received: {kernel_size!r}"
-            )
-        for size in kernel_size:
-            check_positive_int(size, "kernel_size")
-    else:
-        check_positive_int(kernel_size, "kernel_size")
+from keras_lbie.utils.validation import check_kernel_size
+from keras_lbie.utils.validation import check_known_channels
+from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_rank
+from keras_lbie.utils.validation import check_same_batch
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
@@ -71,7 +59,7 @@ class ConvGRU(keras.layers.Layer):
     def __init__(self, filters, kernel_size=3, **kwargs):
         super().__init__(**kwargs)
         check_positive_int(filters, "filters")
-        _check_kernel_size(kernel_size)
+        check_kernel_size(kernel_size)
         self.filters = filters
         self.kernel_size = kernel_size
 

@@ -1,15 +1,18 @@
 import keras
 from keras import ops
 
-from keras_lbie.layers._validation import check_positive_int
-from keras_lbie.layers._validation import check_rank
-from keras_lbie.layers._validation import check_same_batch
 from keras_lbie.layers.conv_gru import ConvGRU
 from keras_lbie.layers.termination_gate import TerminationGate
+from keras_lbie.layers.termination_gate import check_termination_mode
 from keras_lbie.layers.text_attention import TextAttention
+from keras_lbie.utils.validation import check_kernel_size
+from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_rank
+from keras_lbie.utils.validation import check_same_batch
+from keras_lbie.utils.validation import check_temperature
 
 
-def last_valid_vector(sequence, mask):
+def _last_valid_vector(sequence, mask):
     """The feature vector at the last `True` position of `mask` per row.
 
     Works for left- and right-padded sequences; a row without any valid
@@ -80,8 +83,10 @@ class ConvGRUFusion(keras.layers.Layer):
         The fusion map O `(batch, M, N, units)` (`(batch, M, N, D + K)` for
         the baseline). With `return_details=True` a dict with `"fusion"`
         (O), `"step_outputs"` `(batch, T, M, N, units)`, `"attention"`
-        `(batch, T, M, N, L)`, `"stop_probabilities"` `(batch, T, M, N)` and
-        `"stop_step"` `(batch, M, N)` int32 (0-based).
+        `(batch, T, M, N, L)`, `"stop_probabilities"` `(batch, T, M, N)`,
+        `"log_stop_probabilities"` (same shape, float32; for
+        `keras_lbie.losses.expected_step_cross_entropy`) and `"stop_step"`
+        `(batch, M, N)` int32 (0-based).
 
     Example:
     >>> fusion = ConvGRUFusion(units=16, max_steps=4, attention_units=16)
@@ -106,6 +111,15 @@ class ConvGRUFusion(keras.layers.Layer):
         super().__init__(**kwargs)
         check_positive_int(units, "units")
         check_positive_int(max_steps, "max_steps")
+        if attention_units is not None:
+            check_positive_int(attention_units, "attention_units")
+        check_kernel_size(kernel_size)
+        check_termination_mode(termination_mode)
+        check_temperature(temperature)
+        if not isinstance(use_attention, bool):
+            raise TypeError(
+                f"`use_attention` must be a bool. Received: {use_attention!r}"
+            )
         if not use_attention and max_steps != 1:
             raise ValueError(
                 "`use_attention=False` is the paper's concatenation baseline "
@@ -119,16 +133,6 @@ class ConvGRUFusion(keras.layers.Layer):
         self.termination_mode = termination_mode
         self.temperature = temperature
         self.seed = seed
-        if max_steps > 1:
-            # Built here, not in build(), so bad mode/temperature values fail
-            # at construction.
-            self.termination_gate = TerminationGate(
-                mode=termination_mode,
-                temperature=temperature,
-                seed=seed,
-                dtype=self.dtype_policy,
-                name="termination_gate",
-            )
 
     def build(self, image_features_shape, text_features_shape):
         check_rank(
@@ -167,6 +171,13 @@ class ConvGRUFusion(keras.layers.Layer):
             # weight without gradient out of the optimizer.
             self.conv_gru.next_state_conv.trainable = False
         else:
+            self.termination_gate = TerminationGate(
+                mode=self.termination_mode,
+                temperature=self.temperature,
+                seed=self.seed,
+                dtype=self.dtype_policy,
+                name="termination_gate",
+            )
             self.termination_gate.build(
                 (batch, self.max_steps, height, width, self.units)
             )
@@ -190,6 +201,7 @@ class ConvGRUFusion(keras.layers.Layer):
         if text_mask is None:
             text_mask = ops.ones(ops.shape(text_features)[:2], "bool")
         text_mask = ops.cast(text_mask, "bool")
+        self._check_text_mask(text_mask.shape, text_features.shape)
         if not self.use_attention:
             return self._concatenation_baseline(
                 image_features, text_features, text_mask, return_details
@@ -218,43 +230,60 @@ class ConvGRUFusion(keras.layers.Layer):
             "fusion": fusion,
             "step_outputs": step_outputs,
             "attention": ops.stack(attention, axis=1),
-            "stop_probabilities": gate["stop_probabilities"],
-            "stop_step": gate["stop_step"],
+            **{key: value for key, value in gate.items() if key != "weights"},
         }
 
     def _gate(self, states, training):
         if self.max_steps > 1:
             return self.termination_gate(states, training=training)
-        # One step: it takes all the mass, there is nothing to decide.
-        batch, steps, height, width = ops.shape(states)[:4]
-        ones = ops.ones((batch, steps, height, width), self.compute_dtype)
+        return self._single_step_gate(states)
+
+    def _single_step_gate(self, features):
+        # One step takes all the mass: there is nothing to decide.
+        batch, height, width = (
+            ops.shape(features)[0],
+            *ops.shape(features)[-3:-1],
+        )
+        ones = ops.ones((batch, 1, height, width), self.compute_dtype)
         return {
             "weights": ones,
             "stop_probabilities": ones,
+            "log_stop_probabilities": ops.zeros(
+                (batch, 1, height, width), "float32"
+            ),
             "stop_step": ops.zeros((batch, height, width), "int32"),
         }
+
+    @staticmethod
+    def _check_text_mask(mask_shape, text_shape):
+        check_rank(mask_shape, 2, "text_mask", "(batch, L)")
+        if None not in (mask_shape[1], text_shape[1]) and (
+            mask_shape[1] != text_shape[1]
+        ):
+            raise ValueError(
+                "`text_mask` must have one entry per position of "
+                f"`text_features` ({text_shape[1]}). Received shape: "
+                f"{tuple(mask_shape)}"
+            )
 
     def _concatenation_baseline(
         self, image_features, text_features, text_mask, return_details
     ):
-        sentence = last_valid_vector(text_features, text_mask)
+        sentence = _last_valid_vector(text_features, text_mask)
         height, width = ops.shape(image_features)[1:3]
         tiled = ops.tile(sentence[:, None, None, :], (1, height, width, 1))
         fusion = ops.concatenate([image_features, tiled], axis=-1)
         if not return_details:
             return fusion
-        batch = ops.shape(image_features)[0]
+        gate = self._single_step_gate(image_features)
+        batch, length = ops.shape(text_features)[:2]
         return {
             "fusion": fusion,
             "step_outputs": fusion[:, None],
             "attention": ops.zeros(
-                (batch, 1, height, width, ops.shape(text_features)[1]),
-                self.compute_dtype,
+                (batch, 1, height, width, length), self.compute_dtype
             ),
-            "stop_probabilities": ops.ones(
-                (batch, 1, height, width), self.compute_dtype
-            ),
-            "stop_step": ops.zeros((batch, height, width), "int32"),
+            **{key: value for key, value in gate.items() if key != "weights"},
         }
 
     def get_config(self):

@@ -3,8 +3,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
-from keras_lbie.layers._validation import check_rank
-from keras_lbie.layers._validation import check_temperature
+from keras_lbie.utils.validation import check_rank
+from keras_lbie.utils.validation import check_temperature
 
 TERMINATION_MODES = ("gumbel", "expected")
 
@@ -17,6 +17,14 @@ def _replica_seed(seed):
     return ops.cast(seed, "int32") + ops.cast(
         ops.stack([0, replica_id]), "int32"
     )
+
+
+def check_termination_mode(mode, name="termination_mode"):
+    """Raises unless `mode` is one of `TERMINATION_MODES`."""
+    if mode not in TERMINATION_MODES:
+        raise ValueError(
+            f"`{name}` must be one of {TERMINATION_MODES}. Received: {mode!r}"
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
@@ -38,12 +46,14 @@ class TerminationGate(keras.layers.Layer):
     - training, `mode="gumbel"` (the paper): a sample of
       `tfp.distributions.RelaxedOneHotCategorical(temperature, probs=beta)`,
       the Gumbel-softmax relaxation. The temperature lives in a
-      non-trainable variable so `GumbelTemperatureScheduler` can anneal it;
+      non-trainable variable (`temperature_variable`) so
+      `GumbelTemperatureScheduler` can anneal it;
     - training, `mode="expected"` (the authors' released code): `beta`
-      itself. Train such a model with the marginal likelihood
-      -log sum_t beta_t p_t(y) (`keras_lbie.losses.expected_step_cross_
-      entropy`) on the per-step outputs; the beta-weighted mean output is
-      then only a monitoring signal.
+      itself. The released code's objective is the marginal likelihood
+      -log sum_t beta_t p_t(y): decode every step's output and pass the
+      step logits and `log_stop_probabilities` to
+      `keras_lbie.losses.expected_step_cross_entropy`. A plain loss on the
+      beta-weighted mean output would train a different objective.
 
     Args:
         mode: `"gumbel"` or `"expected"`, the training-time behaviour.
@@ -59,9 +69,9 @@ class TerminationGate(keras.layers.Layer):
     Returns:
         A dict with `"weights"` `(batch, T, height, width)`, the weights over
         steps (summing to one over `T`), `"stop_probabilities"` (the betas,
-        same shape) and `"stop_step"` `(batch, height, width)` int32, the
-        0-based argmax step of each region. Probabilities are computed in
-        float32 and returned in the layer's compute dtype.
+        same shape, in the compute dtype), `"log_stop_probabilities"` (their
+        logs, always float32) and `"stop_step"` `(batch, height, width)`
+        int32, the 0-based argmax step of each region.
 
     Example:
     >>> gate = TerminationGate(seed=0)
@@ -72,13 +82,10 @@ class TerminationGate(keras.layers.Layer):
 
     def __init__(self, mode="gumbel", temperature=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if mode not in TERMINATION_MODES:
-            raise ValueError(
-                f"`mode` must be one of {TERMINATION_MODES}. Received: {mode!r}"
-            )
+        check_termination_mode(mode, "mode")
         check_temperature(temperature)
         self.mode = mode
-        self.initial_temperature = float(temperature)
+        self.temperature = float(temperature)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -90,9 +97,9 @@ class TerminationGate(keras.layers.Layer):
             1, dtype=self.dtype_policy, name="gate_dense"
         )
         self.gate_dense.build(states_shape)
-        self.temperature = self.add_weight(
+        self.temperature_variable = self.add_weight(
             shape=(),
-            initializer=keras.initializers.Constant(self.initial_temperature),
+            initializer=keras.initializers.Constant(self.temperature),
             trainable=False,
             name="temperature",
         )
@@ -124,6 +131,9 @@ class TerminationGate(keras.layers.Layer):
             "stop_probabilities": ops.cast(
                 ops.exp(log_probs), self.compute_dtype
             ),
+            # float32 whatever the policy: small betas underflow in float16,
+            # and the expected loss needs their logs.
+            "log_stop_probabilities": log_probs,
             "stop_step": ops.cast(ops.argmax(log_probs, axis=1), "int32"),
         }
 
@@ -131,7 +141,8 @@ class TerminationGate(keras.layers.Layer):
         # tfp puts the categories on the last axis; ours are on axis 1.
         logits = ops.moveaxis(log_probs, 1, -1)
         distribution = tfp.distributions.RelaxedOneHotCategorical(
-            temperature=ops.cast(self.temperature, "float32"), logits=logits
+            temperature=ops.cast(self.temperature_variable, "float32"),
+            logits=logits,
         )
         sample = distribution.sample(
             seed=_replica_seed(self.seed_generator.next())
@@ -143,6 +154,7 @@ class TerminationGate(keras.layers.Layer):
         return {
             "weights": weights_shape,
             "stop_probabilities": weights_shape,
+            "log_stop_probabilities": weights_shape,
             "stop_step": (states_shape[0], *states_shape[2:4]),
         }
 
@@ -151,7 +163,7 @@ class TerminationGate(keras.layers.Layer):
         config.update(
             {
                 "mode": self.mode,
-                "temperature": self.initial_temperature,
+                "temperature": self.temperature,
                 "seed": self.seed,
             }
         )

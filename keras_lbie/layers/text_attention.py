@@ -1,10 +1,10 @@
 import keras
 from keras import ops
 
-from keras_lbie.layers._validation import check_known_channels
-from keras_lbie.layers._validation import check_positive_int
-from keras_lbie.layers._validation import check_rank
-from keras_lbie.layers._validation import check_same_batch
+from keras_lbie.utils.validation import check_known_channels
+from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_rank
+from keras_lbie.utils.validation import check_same_batch
 
 # Logit given to padding. The softmax always runs in float32, so this never
 # meets float16's range.

@@ -1,9 +1,9 @@
 import keras
 from keras import ops
 
-from keras_lbie.layers._validation import check_positive_int
-from keras_lbie.layers._validation import check_rank
-from keras_lbie.layers._validation import check_token_ids
+from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_rank
+from keras_lbie.utils.validation import check_token_ids
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")

@@ -1,7 +1,9 @@
+"""The marginal-likelihood loss of the authors' released LBIE code."""
+
 from keras import ops
 
 
-def expected_step_cross_entropy(y_true, step_logits, stop_probabilities):
+def expected_step_cross_entropy(y_true, step_logits, log_stop_probabilities):
     """Marginal likelihood loss of the authors' released code, per pixel.
 
     With `T` fusion steps, step t predicting `p_t(y)` and the termination
@@ -10,29 +12,37 @@ def expected_step_cross_entropy(y_true, step_logits, stop_probabilities):
         -log sum_t beta_t * p_t(y),
 
     the negative log-likelihood with the stopping step marginalised out
-    (no Gumbel noise). Computed in log space, so it stays finite when some
-    `beta_t` are zero.
+    (no Gumbel noise). It takes log beta (`TerminationGate` and
+    `ConvGRUFusion` return `log_stop_probabilities` in float32) and works in
+    log space, so loss and gradients stay finite when some `beta_t`
+    underflow to zero.
 
     Args:
         y_true: int tensor `(batch, height, width)` of class ids.
         step_logits: float tensor `(batch, T, height, width, classes)`.
-        stop_probabilities: float tensor `(batch, T, height, width)`, the
-            betas at the same resolution as the logits, summing to one over
-            `T`.
+        log_stop_probabilities: float tensor `(batch, T, height, width)`,
+            log beta at the resolution of the logits (upsample the region
+            betas, e.g. nearest-neighbour, before taking them here).
 
     Returns:
         Float32 tensor `(batch, height, width)`, the per-pixel loss.
+
+    Example:
+    >>> logits = np.zeros((1, 2, 1, 1, 2), "float32")   # p_t(y) = 1/2
+    >>> log_beta = np.log(np.full((1, 2, 1, 1), 0.5, "float32"))
+    >>> expected_step_cross_entropy(np.zeros((1, 1, 1)), logits, log_beta)
+    # -log(0.5 * 0.5 + 0.5 * 0.5) = log 2
     """
     if len(step_logits.shape) != 5:
         raise ValueError(
             "`step_logits` must have rank 5 (batch, steps, height, width, "
             f"classes). Received shape: {step_logits.shape}"
         )
-    if tuple(stop_probabilities.shape) != tuple(step_logits.shape[:4]):
+    if tuple(log_stop_probabilities.shape) != tuple(step_logits.shape[:4]):
         raise ValueError(
-            "`stop_probabilities` must have shape (batch, steps, height, "
+            "`log_stop_probabilities` must have shape (batch, steps, height, "
             f"width) = {tuple(step_logits.shape[:4])}. Received shape: "
-            f"{tuple(stop_probabilities.shape)}"
+            f"{tuple(log_stop_probabilities.shape)}"
         )
     step_logits = ops.cast(step_logits, "float32")
     log_p = ops.log_softmax(step_logits, axis=-1)
@@ -41,5 +51,5 @@ def expected_step_cross_entropy(y_true, step_logits, stop_probabilities):
     log_p_true = ops.take_along_axis(
         log_p, ops.expand_dims(labels, -1), axis=-1
     )[..., 0]
-    log_beta = ops.log(ops.cast(stop_probabilities, "float32"))
+    log_beta = ops.cast(log_stop_probabilities, "float32")
     return -ops.logsumexp(log_beta + log_p_true, axis=1)

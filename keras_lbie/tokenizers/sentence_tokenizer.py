@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_lbie.datasets import cosal
-from keras_lbie.layers._validation import check_positive_int
+from keras_lbie.utils.validation import check_positive_int
 
 PADDING_ID = 0
 OOV_ID = 1

@@ -1,1 +1,1 @@
-"""keras_lbie.utils."""
+"""keras_lbie.utils: helpers shared across the package."""

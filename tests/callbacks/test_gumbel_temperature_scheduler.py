@@ -37,7 +37,7 @@ def test_callback_anneals_every_gate_during_fit():
 
     class Recorder(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            seen.append(float(gate.temperature.numpy()))
+            seen.append(float(gate.temperature_variable.numpy()))
 
     scheduler = GumbelTemperatureScheduler(lambda step: 1.0 / (step + 1))
     history = model.fit(

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_lbie.layers.conv_gru_fusion import ConvGRUFusion
-from keras_lbie.layers.conv_gru_fusion import last_valid_vector
+from keras_lbie.layers.conv_gru_fusion import _last_valid_vector
 from tests.layers import paper_reference
 from tests.test_case import TestCase
 
@@ -86,6 +86,7 @@ class ConvGRUFusionTest(TestCase):
                 "step_outputs": (BATCH, steps, HEIGHT, WIDTH, UNITS),
                 "attention": (BATCH, steps, HEIGHT, WIDTH, LENGTH),
                 "stop_probabilities": (BATCH, steps, HEIGHT, WIDTH),
+                "log_stop_probabilities": (BATCH, steps, HEIGHT, WIDTH),
                 "stop_step": (BATCH, HEIGHT, WIDTH),
             },
             # Attention 2, C-GRU 5, gate 2.
@@ -186,7 +187,7 @@ def test_last_valid_vector_handles_left_and_right_padding():
     mask = np.array(
         [[True, True, False, False], [False, True, True, True], [False] * 4]
     )
-    picked = np.asarray(last_valid_vector(sequence, mask))
+    picked = np.asarray(_last_valid_vector(sequence, mask))
     np.testing.assert_array_equal(picked[:, 0], [1.0, 7.0, 0.0])
 
 

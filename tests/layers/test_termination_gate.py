@@ -31,6 +31,7 @@ class TerminationGateTest(TestCase):
             expected_output_shape={
                 "weights": weights_shape,
                 "stop_probabilities": weights_shape,
+                "log_stop_probabilities": weights_shape,
                 "stop_step": (BATCH, HEIGHT, WIDTH),
             },
             expected_num_trainable_weights=2,
@@ -47,6 +48,9 @@ class TerminationGateTest(TestCase):
             states @ kernel[:, 0] + bias[0]
         )
         self.assertAllClose(outputs["stop_probabilities"], expected, atol=1e-6)
+        self.assertAllClose(
+            np.exp(outputs["log_stop_probabilities"]), expected, atol=1e-6
+        )
         self.assertAllClose(
             np.sum(outputs["stop_probabilities"], axis=1),
             np.ones((BATCH, HEIGHT, WIDTH)),
@@ -127,8 +131,8 @@ class TerminationGateTest(TestCase):
     def test_temperature_is_a_non_trainable_variable(self):
         gate = TerminationGate(temperature=2.5)
         gate.build((None, STEPS, HEIGHT, WIDTH, CHANNELS))
-        self.assertFalse(gate.temperature.trainable)
-        self.assertAllClose(gate.temperature, 2.5)
+        self.assertFalse(gate.temperature_variable.trainable)
+        self.assertAllClose(gate.temperature_variable, 2.5)
 
     def test_gate_gets_gradients_through_the_gumbel_sample(self):
         gate = TerminationGate(seed=0)

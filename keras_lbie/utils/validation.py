@@ -1,11 +1,17 @@
-"""Argument checks shared by the keras_lbie layers."""
+"""Argument checks shared across keras_lbie: errors name the argument."""
+
+import numbers
 
 import keras
 
 
 def check_positive_int(value, name):
     """Raises unless `value` is a positive Python int (bools rejected)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value <= 0
+    ):
         raise ValueError(
             f"`{name}` must be a positive integer. Received: {value!r}"
         )
@@ -56,7 +62,7 @@ def check_token_ids(token_ids, rank, axes):
 def check_temperature(temperature, name="temperature"):
     """Raises unless `temperature` is a positive finite number."""
     if isinstance(temperature, bool) or not isinstance(
-        temperature, (int, float)
+        temperature, numbers.Real
     ):
         raise TypeError(
             f"`{name}` must be a positive number. Received: {temperature!r}"
@@ -66,3 +72,17 @@ def check_temperature(temperature, name="temperature"):
             f"`{name}` must be a positive finite number. "
             f"Received: {temperature}"
         )
+
+
+def check_kernel_size(kernel_size):
+    """Raises unless `kernel_size` is a positive int or pair of them."""
+    if isinstance(kernel_size, (tuple, list)):
+        if len(kernel_size) != 2:
+            raise ValueError(
+                "`kernel_size` must be a positive int or a pair of positive "
+                f"ints. Received: {kernel_size!r}"
+            )
+        for size in kernel_size:
+            check_positive_int(size, "kernel_size")
+    else:
+        check_positive_int(kernel_size, "kernel_size")
