@@ -84,6 +84,13 @@ class BilinearUpsampling(keras.layers.Layer):
         check_positive_int(factor, "factor")
         if kernel_size is not None:
             check_positive_int(kernel_size, "kernel_size")
+            if kernel_size < factor:
+                # A stride longer than the kernel leaves output pixels that
+                # no input reaches: holes, not interpolation.
+                raise ValueError(
+                    f"`kernel_size` must be >= `factor` ({factor}). "
+                    f"Received: {kernel_size}"
+                )
         self.factor = factor
         self.kernel_size = kernel_size
 

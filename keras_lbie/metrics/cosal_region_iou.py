@@ -8,6 +8,7 @@ from keras_lbie.datasets.cosal import SHAPE_NAMES
 from keras_lbie.metrics._inputs import check_spatial_match
 from keras_lbie.metrics._inputs import class_predictions
 from keras_lbie.metrics._inputs import pixel_weights
+from keras_lbie.utils.validation import check_positive_int
 
 _NUM_REGIONS = len(SHAPE_NAMES) + 1
 
@@ -85,6 +86,7 @@ class CoSaLRegionIoU(keras.metrics.Metric):
         self, grid_size=GRID_SIZE, name="cosal_region_iou", dtype=None
     ):
         super().__init__(name=name, dtype=dtype)
+        check_positive_int(grid_size, "grid_size")
         self.grid_size = grid_size
         # Higher is better; callbacks in mode "auto" read this.
         self._direction = "up"

@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 
@@ -95,3 +96,8 @@ class BilinearUpsamplingTest(TestCase):
         layer(_images((1, 3, 3, 2)))
         with self.assertRaisesRegex(ValueError, r"\(batch, height, width, 2\)"):
             layer(_images((1, 3, 3, 4)))
+
+
+def test_kernel_shorter_than_the_stride_is_rejected():
+    with pytest.raises(ValueError, match="kernel_size"):
+        BilinearUpsampling(factor=8, kernel_size=4)

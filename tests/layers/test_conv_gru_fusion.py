@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_lbie.layers.conv_gru_fusion import ConvGRUFusion
 from keras_lbie.layers.conv_gru_fusion import _last_valid_vector
@@ -121,14 +122,16 @@ class ConvGRUFusionTest(TestCase):
             expected_num_trainable_weights=0,
             run_training_check=False,  # No weights to train.
         )
+        right_padded = mask.copy()
+        right_padded[1] = [True, True, False, False, False]
         fused = np.asarray(
             ConvGRUFusion(UNITS, use_attention=False)(
-                image, text, text_mask=mask
+                image, text, text_mask=right_padded
             )
         )
         self.assertAllClose(fused[..., :UNITS], image)
-        # Both rows end in a real token: the last vector is position -1.
-        self.assertAllClose(fused[:, 1, 2, UNITS:], text[:, -1], atol=1e-6)
+        self.assertAllClose(fused[0, 1, 2, UNITS:], text[0, -1], atol=1e-6)
+        self.assertAllClose(fused[1, 1, 2, UNITS:], text[1, 1], atol=1e-6)
 
     def test_matches_numpy_algorithm_1(self):
         for attention_units in (None, 4):
@@ -136,7 +139,13 @@ class ConvGRUFusionTest(TestCase):
             fusion = ConvGRUFusion(
                 UNITS, max_steps=4, attention_units=attention_units
             )
+            fusion.build(image.shape, text.shape)
+            # A sharp gate makes regions stop at every step, the last
+            # (remaining-mass) step included.
+            gate = fusion.termination_gate.gate_dense
+            gate.kernel.assign(np.asarray(gate.kernel) * 40.0)
             details = fusion(image, text, text_mask=mask, return_details=True)
+            self.assertAllEqual(np.unique(details["stop_step"]), np.arange(4))
             fused, betas, stop_step, attention = algorithm_1(
                 fusion, image, text, mask
             )
@@ -171,6 +180,24 @@ class ConvGRUFusionTest(TestCase):
         )
         self.assertAllClose(explicit, fusion(image, masked_text), atol=1e-6)
 
+    def test_every_weight_learns_through_the_gumbel_sample(self):
+        image, text, mask = random_inputs()
+        fusion = ConvGRUFusion(UNITS, max_steps=3, attention_units=4, seed=0)
+        fusion.build(image.shape, text.shape)
+        with tf.GradientTape() as tape:
+            # The loss sees only O = sum_t z_t O^t: the gate learns through
+            # the relaxed sample z alone.
+            out = fusion(image, text, text_mask=mask, training=True)
+            loss = tf.reduce_mean(tf.square(out - 1.0))
+        gradients = tape.gradient(loss, fusion.trainable_variables)
+        for variable, gradient in zip(
+            fusion.trainable_variables, gradients, strict=True
+        ):
+            self.assertIsNotNone(gradient, msg=variable.path)
+            self.assertGreater(
+                np.abs(np.asarray(gradient)).max(), 0.0, msg=variable.path
+            )
+
     def test_gumbel_training_output_mixes_steps(self):
         image, text, mask = random_inputs()
         fusion = ConvGRUFusion(UNITS, max_steps=3, seed=2)
@@ -199,11 +226,25 @@ def test_last_valid_vector_handles_left_and_right_padding():
         ({"units": 4, "max_steps": 2, "use_attention": False}, "max_steps"),
         ({"units": 4, "max_steps": 2, "temperature": -1.0}, "temperature"),
         ({"units": 4, "max_steps": 2, "termination_mode": "x"}, "mode"),
+        ({"units": 4, "termination_mode": "x"}, "termination_mode"),
+        ({"units": 4, "temperature": 0.0}, "temperature"),
+        ({"units": 4, "attention_units": 0}, "attention_units"),
+        ({"units": 4, "kernel_size": 0}, "kernel_size"),
     ],
 )
 def test_bad_arguments_are_rejected(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ConvGRUFusion(**kwargs)
+
+
+def test_non_bool_use_attention_is_rejected():
+    with pytest.raises(TypeError, match="use_attention"):
+        ConvGRUFusion(4, use_attention="no")
+
+
+def test_numpy_integers_are_accepted():
+    fusion = ConvGRUFusion(np.int64(4), max_steps=np.int32(2))
+    assert fusion.get_config()["max_steps"] == 2
 
 
 def test_bad_inputs_are_rejected():
@@ -213,3 +254,6 @@ def test_bad_inputs_are_rejected():
         fusion(image[0], text)
     with pytest.raises(ValueError, match="batch"):
         ConvGRUFusion(UNITS, max_steps=2)(image, text[:1])
+    baseline = ConvGRUFusion(UNITS, use_attention=False)
+    with pytest.raises(ValueError, match="text_mask"):
+        baseline(image, text, text_mask=np.ones((BATCH, LENGTH + 1), bool))

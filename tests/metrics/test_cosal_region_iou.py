@@ -376,3 +376,9 @@ def test_bad_sample_weight_raises():
             np.zeros((2, 6, 6), "int32"),
             sample_weight=np.ones((2, 6)),
         )
+
+
+@pytest.mark.parametrize("grid_size", [0, -3, 2.5])
+def test_bad_grid_size_is_rejected(grid_size):
+    with pytest.raises(ValueError, match="grid_size"):
+        CoSaLRegionIoU(grid_size=grid_size)
