@@ -9,7 +9,9 @@ def tiny_segmenter():
     """An LBIE segmenter in miniature: every trainable layer of the package.
 
     The expected termination mode keeps training deterministic, which the
-    replica comparison needs (Gumbel noise differs between replicas).
+    replica comparison needs (Gumbel noise differs between replicas); the
+    loss on its beta-weighted output is a stand-in objective here, the
+    released code's marginal likelihood needs per-step decoding.
     """
     image = keras.Input((6, 6, 3), name="image")
     tokens = keras.Input((5,), dtype="int32", name="text")
