@@ -150,10 +150,10 @@ def generate(
     flag. Reproducibility across numpy versions follows numpy's `Generator`
     stream guarantees.
 
-    Speed: measured with benchmarks/cosal_generation.py: 3,800-4,100
-    examples/s on 2 cores (shared with other jobs) at 48 px, i.e. about 13 s
-    for a 50,000-example split; per-example Python (seeding, sentences)
-    dominates, the rasterisation is vectorised.
+    Speed: measured with benchmarks/cosal_generation.py: 4,800 examples/s
+    at 48 px on this project's 2-core machine (3,800-4,100 with other jobs
+    running), i.e. 10-13 s for a 50,000-example split; per-example Python
+    (seeding, sentences) dominates, the rasterisation is vectorised.
 
     Args:
         num_examples: int >= 0, number of examples.
