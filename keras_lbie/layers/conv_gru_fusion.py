@@ -9,6 +9,7 @@ from keras_lbie.utils.validation import check_kernel_size
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import check_rank
 from keras_lbie.utils.validation import check_same_batch
+from keras_lbie.utils.validation import check_sequence_mask
 from keras_lbie.utils.validation import check_temperature
 
 
@@ -201,7 +202,9 @@ class ConvGRUFusion(keras.layers.Layer):
         if text_mask is None:
             text_mask = ops.ones(ops.shape(text_features)[:2], "bool")
         text_mask = ops.cast(text_mask, "bool")
-        self._check_text_mask(text_mask.shape, text_features.shape)
+        check_sequence_mask(
+            text_mask.shape, text_features.shape, "text_mask", "text_features"
+        )
         if not self.use_attention:
             return self._concatenation_baseline(
                 image_features, text_features, text_mask, return_details
@@ -253,18 +256,6 @@ class ConvGRUFusion(keras.layers.Layer):
             ),
             "stop_step": ops.zeros((batch, height, width), "int32"),
         }
-
-    @staticmethod
-    def _check_text_mask(mask_shape, text_shape):
-        check_rank(mask_shape, 2, "text_mask", "(batch, L)")
-        if None not in (mask_shape[1], text_shape[1]) and (
-            mask_shape[1] != text_shape[1]
-        ):
-            raise ValueError(
-                "`text_mask` must have one entry per position of "
-                f"`text_features` ({text_shape[1]}). Received shape: "
-                f"{tuple(mask_shape)}"
-            )
 
     def _concatenation_baseline(
         self, image_features, text_features, text_mask, return_details

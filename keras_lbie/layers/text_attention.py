@@ -5,6 +5,7 @@ from keras_lbie.utils.validation import check_known_channels
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import check_rank
 from keras_lbie.utils.validation import check_same_batch
+from keras_lbie.utils.validation import check_sequence_mask
 
 # Logit given to padding. The softmax always runs in float32, so this never
 # meets float16's range.
@@ -95,15 +96,7 @@ class TextAttention(keras.layers.Layer):
         check_known_channels(value_shape, "value")
         shapes = {"query": query_shape, "value": value_shape}
         if mask_shape is not None:
-            check_rank(mask_shape, 2, "mask", "(batch, length)")
-            if None not in (mask_shape[1], value_shape[1]) and (
-                mask_shape[1] != value_shape[1]
-            ):
-                raise ValueError(
-                    "`mask` must have one entry per token of `value`. "
-                    f"Received `mask` shape {tuple(mask_shape)} and `value` "
-                    f"shape {tuple(value_shape)}"
-                )
+            check_sequence_mask(mask_shape, value_shape, "mask", "value")
             shapes["mask"] = mask_shape
         check_same_batch(shapes)
 

@@ -86,3 +86,17 @@ def check_kernel_size(kernel_size):
             check_positive_int(size, "kernel_size")
     else:
         check_positive_int(kernel_size, "kernel_size")
+
+
+def check_sequence_mask(mask_shape, sequence_shape, mask_name, sequence_name):
+    """Raises unless `mask_shape` is `(batch, length)` of the sequence."""
+    check_rank(mask_shape, 2, mask_name, "(batch, length)")
+    if None not in (mask_shape[1], sequence_shape[1]) and (
+        mask_shape[1] != sequence_shape[1]
+    ):
+        raise ValueError(
+            f"`{mask_name}` must have one entry per position of "
+            f"`{sequence_name}`. Received `{mask_name}` shape "
+            f"{tuple(mask_shape)} and `{sequence_name}` shape "
+            f"{tuple(sequence_shape)}"
+        )
