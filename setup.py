@@ -24,14 +24,18 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(exclude=("tests", "tests.*")),
-    include_package_data=True,
+    # Trained preset weights ship inside the package: no network at run time.
+    package_data={"keras_lbie.models": ["weights/*.weights.h5"]},
     install_requires=[
         f"tensorflow=={TF_MINOR}.*",
         f"tf-keras=={TF_MINOR}.*",
         f"tensorflow-text=={TF_MINOR}.*",
+        # examples/ log to TensorBoard; TF no longer pulls it in.
+        f"tensorboard=={TF_MINOR}.*",
         "tensorflow-probability==0.25.*",
         "keras>=3.15,<4",
         "numpy",
+        "pillow",
     ],
     extras_require={
         "test": [

@@ -1,0 +1,395 @@
+import copy
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_lbie.datasets import cosal
+from keras_lbie.models.lbie_segmenter_backbone import LBIESegmenterBackbone
+from keras_lbie.models.lbie_segmenter_backbone import check_image
+from keras_lbie.models.lbie_segmenter_backbone import check_input_keys
+from keras_lbie.models.lbie_segmenter_backbone import dtype_name
+from keras_lbie.models.lbie_segmenter_backbone import static_shape
+from keras_lbie.models.presets import PRESETS
+from keras_lbie.tokenizers.sentence_tokenizer import SentenceTokenizer
+from keras_lbie.tokenizers.sentence_tokenizer import cosal_vocabulary
+from keras_lbie.utils.validation import check_positive_int
+
+WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
+# Overrides that leave the weights' shapes and meaning unchanged.
+_WEIGHT_PRESERVING_OVERRIDES = frozenset(
+    ("termination_mode", "temperature", "seed")
+)
+
+# Class id → RGB for `edit`: 0 is the white background, k the CoSaL colour
+# `cosal.PALETTE_RGB[k - 1]`.
+_CLASS_COLORS = np.array(
+    (cosal.BACKGROUND_RGB, *cosal.PALETTE_RGB), dtype=np.uint8
+)
+
+
+def tokenize_dataset(dataset, tokenizer):
+    """Replaces the raw `"text"` of a dataset's inputs by `"token_ids"`.
+
+    Maps the batched elements `x`, `(x, y)` or `(x, y, sample_weight)` of
+    `dataset`, where `x` is a dict with a string `"text"` `(batch,)` (as
+    `cosal.as_dataset` yields), to the same element with `x["text"]`
+    replaced by `x["token_ids"] = tokenizer(x["text"])`: the inputs of an
+    `LBIESegmenterBackbone`. Tokenization then runs in the `tf.data`
+    pipeline, so the backbone can be trained with `jit_compile=True` and
+    under `tf.distribute` strategies (neither accepts string inputs).
+
+    Args:
+        dataset: a batched `tf.data.Dataset` as above.
+        tokenizer: a `SentenceTokenizer`.
+
+    Returns:
+        The mapped `tf.data.Dataset`.
+
+    Example:
+    >>> segmenter = LBIESegmenter.from_preset("cosal_paper")
+    >>> data = cosal.generate(64)
+    >>> train = tokenize_dataset(
+    ...     cosal.as_dataset(data, batch_size=32), segmenter.tokenizer)
+    >>> segmenter.backbone.compile(optimizer="adam")
+    >>> segmenter.backbone.fit(train)
+    """
+    if not isinstance(dataset, tf.data.Dataset):
+        raise TypeError(
+            "`dataset` must be a tf.data.Dataset. Received: "
+            f"{type(dataset).__name__}"
+        )
+    if not isinstance(tokenizer, SentenceTokenizer):
+        raise TypeError(
+            "`tokenizer` must be a SentenceTokenizer. Received: "
+            f"{type(tokenizer).__name__}"
+        )
+    spec = dataset.element_spec
+    x_spec = spec[0] if isinstance(spec, tuple) else spec
+    if not isinstance(x_spec, dict) or "text" not in x_spec:
+        raise ValueError(
+            "`dataset` elements must be `x`, `(x, y)` or `(x, y, "
+            "sample_weight)` with `x` a dict holding a string `'text'`. "
+            f"Received element_spec: {spec}"
+        )
+
+    def tokenize(x, *rest):
+        x = dict(x)
+        x["token_ids"] = tokenizer(x.pop("text"))
+        return (x, *rest) if rest else x
+
+    return dataset.map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+@keras.saving.register_keras_serializable(package="keras_lbie")
+class LBIESegmenter(keras.Model):
+    """Language-based image segmentation from raw images and raw text.
+
+    Chen et al., "Language-Based Image Editing with Recurrent Attentive
+    Models", CVPR 2018. A functional model in the keras-hub task style: a
+    `SentenceTokenizer` turns the raw description into token ids inside the
+    graph, and an `LBIESegmenterBackbone` maps the image and the ids to
+    per-pixel class logits. A saved or exported segmenter therefore takes
+    raw strings.
+
+    Build it from a preset (`available_presets()`):
+
+        segmenter = LBIESegmenter.from_preset("cosal_paper")
+
+    or from its parts, `LBIESegmenter(backbone, tokenizer)`.
+
+    Training: string ops cannot be XLA-compiled, and Keras cannot `fit` a
+    model with string inputs under a multi-replica `tf.distribute`
+    strategy, so train `segmenter.backbone` on a tokenized `tf.data`
+    pipeline (`segmenter.tokenize_dataset(dataset)`); the segmenter shares
+    its weights. `compile` the backbone without a loss to train the
+    objective of its `termination_mode` (see `LBIESegmenterBackbone`).
+
+    Text handling (see `SentenceTokenizer`): sentences end at '.', '!' or
+    '?'; words outside the vocabulary get the out-of-vocabulary id 1 (one
+    learned embedding for all of them); text beyond `max_sentences`
+    sentences or `max_words` words per sentence is **truncated**; an empty
+    description (or one without a word) is all padding: the attention is
+    zero everywhere and the prediction comes from the image alone.
+
+    Args:
+        backbone: an `LBIESegmenterBackbone`.
+        tokenizer: a `SentenceTokenizer` with the backbone's
+            `vocabulary_size`, `max_sentences` and `max_words`.
+        **kwargs: standard model arguments (`name`, ...).
+
+    Inputs:
+        A dict with `"image"` `(batch, image_size, image_size, 3)` RGB,
+        uint8 or float with values in [0, 255] (rescaled by 1/255 in the
+        graph; float images in [0, 1] would look almost black), and `"text"`
+        a string tensor `(batch,)`, one description per image. Images of
+        another size, channel count or dtype raise an error: nothing is
+        resized.
+
+    Outputs:
+        The class logits `(batch, image_size, image_size, num_classes)`
+        (from each region's most probable stopping step at inference).
+
+    Example:
+    >>> segmenter = LBIESegmenter.from_preset("cosal_paper")
+    >>> data = cosal.generate(2)
+    >>> segmenter({"image": data["image"], "text": data["text"]}).shape
+    TensorShape([2, 48, 48, 7])
+    >>> colours = segmenter.edit(data["image"], list(data["text"]))
+    >>> colours.shape, colours.dtype
+    ((2, 48, 48, 3), dtype('uint8'))
+    """
+
+    def __init__(self, backbone, tokenizer, **kwargs):
+        if not isinstance(backbone, LBIESegmenterBackbone):
+            raise TypeError(
+                "`backbone` must be an LBIESegmenterBackbone. Received: "
+                f"{type(backbone).__name__}"
+            )
+        if not isinstance(tokenizer, SentenceTokenizer):
+            raise TypeError(
+                "`tokenizer` must be a SentenceTokenizer. Received: "
+                f"{type(tokenizer).__name__}"
+            )
+        for attribute in ("vocabulary_size", "max_sentences", "max_words"):
+            if getattr(tokenizer, attribute) != getattr(backbone, attribute):
+                raise ValueError(
+                    f"The tokenizer's `{attribute}` "
+                    f"({getattr(tokenizer, attribute)}) must equal the "
+                    f"backbone's ({getattr(backbone, attribute)})."
+                )
+        size = backbone.image_size
+        image = keras.Input((size, size, 3), dtype="float32", name="image")
+        text = keras.Input((), dtype="string", name="text")
+        token_ids = tokenizer(text)
+        logits = backbone({"image": image, "token_ids": token_ids})["logits"]
+        super().__init__(
+            inputs={"image": image, "text": text}, outputs=logits, **kwargs
+        )
+        self.backbone = backbone
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **overrides):
+        """Builds a segmenter from a named configuration.
+
+        Args:
+            preset: str, a name from `available_presets()`.
+            load_weights: bool, load the preset's weights if it has any
+                (from the package folder `keras_lbie/models/weights/`,
+                never the network). Presets without weights give a randomly
+                initialised model either way.
+            **overrides: `LBIESegmenterBackbone` arguments replacing the
+                preset's, e.g. `max_steps=1, use_attention=False` (the
+                paper's baseline) or `termination_mode="expected"`.
+                `max_sentences` and `max_words` also set the tokenizer's.
+                `vocabulary_size` comes from the tokenizer and cannot be
+                overridden. When weights are loaded only
+                `termination_mode`, `temperature` and `seed` may be
+                overridden (the others change the architecture the weights
+                were trained for; Keras would load a subset silently).
+
+        Returns:
+            An `LBIESegmenter` with a CoSaL `SentenceTokenizer`.
+
+        Raises:
+            ValueError: unknown preset or override name, or an
+                architecture override while loading weights.
+            FileNotFoundError: the preset's weights file is missing.
+        """
+        if preset not in PRESETS:
+            raise ValueError(
+                f"Unknown preset {preset!r}. Available presets: "
+                f"{sorted(PRESETS)}"
+            )
+        if not isinstance(load_weights, bool):
+            raise TypeError(
+                f"`load_weights` must be a bool. Received: {load_weights!r}"
+            )
+        entry = PRESETS[preset]
+        config = copy.deepcopy(entry["config"])
+        unknown = sorted(set(overrides) - set(config))
+        if unknown:
+            raise ValueError(
+                f"Unknown override(s) {unknown} for preset {preset!r}. "
+                f"Allowed: {sorted(config)}"
+            )
+        has_weights = load_weights and entry["weights"] is not None
+        changed = sorted(set(overrides) - _WEIGHT_PRESERVING_OVERRIDES)
+        if has_weights and changed:
+            raise ValueError(
+                f"Override(s) {changed} change the architecture, which the "
+                f"weights of preset {preset!r} were not trained for. Pass "
+                "`load_weights=False` to build it randomly initialised; "
+                f"with weights only {sorted(_WEIGHT_PRESERVING_OVERRIDES)} "
+                "can be overridden."
+            )
+        config.update(overrides)
+        tokenizer = SentenceTokenizer(
+            cosal_vocabulary(),
+            max_sentences=config["max_sentences"],
+            max_words=config["max_words"],
+            name="tokenizer",
+        )
+        backbone = LBIESegmenterBackbone(
+            vocabulary_size=tokenizer.vocabulary_size,
+            name="backbone",
+            **config,
+        )
+        if has_weights:
+            _load_preset_weights(backbone, preset, entry["weights"])
+        return cls(backbone, tokenizer, name=f"lbie_segmenter_{preset}")
+
+    @property
+    def image_size(self):
+        """The height and width of the images the model takes."""
+        return self.backbone.image_size
+
+    def call(self, inputs, training=None, mask=None):
+        check_input_keys(inputs, ("image", "text"))
+        check_image(inputs["image"], self.backbone.image_size)
+        _check_text(inputs["text"], "text")
+        return super().call(inputs, training=training, mask=mask)
+
+    def tokenize_dataset(self, dataset):
+        """`tokenize_dataset(dataset, self.tokenizer)`: backbone inputs."""
+        return tokenize_dataset(dataset, self.tokenizer)
+
+    def edit(self, images, texts, return_details=False, batch_size=32):
+        """Colours images by their descriptions (eager, numpy).
+
+        Args:
+            images: uint8 or float RGB with values in [0, 255], a batch
+                `(batch, image_size, image_size, 3)` or one image
+                `(image_size, image_size, 3)` (then the outputs have a batch
+                of one). Images are never resized: another size is an error.
+            texts: one description per image: a list of str, or a str for
+                one image. See the class docstring for empty text, unknown
+                words and truncation.
+            return_details: bool, also return the model's internals.
+            batch_size: positive int, examples per forward pass.
+
+        Returns:
+            uint8 `(batch, image_size, image_size, 3)`: each pixel coloured
+            by its predicted class (class 0 white, class k
+            `cosal.PALETTE_RGB[k - 1]`). With `return_details=True` a pair
+            `(colours, details)`, `details` a dict with `"labels"` int
+            `(batch, H, W)` (the predicted classes), `"attention"`
+            `(batch, T, M, N, max_sentences)` (each region's attention over
+            the sentences per step, zero on padding), `"stop_step"` int32
+            `(batch, M, N)` (0-based stopping step per region) and
+            `"sentences"`, per example the list of the tokenizer's
+            sentences (lower-case, punctuation dropped, unknown words as
+            "[UNK]", after truncation): `attention[..., j]` belongs to
+            `sentences[j]`.
+        """
+        if self.backbone.num_classes > len(_CLASS_COLORS):
+            raise ValueError(
+                f"`edit` colours at most {len(_CLASS_COLORS)} classes (the "
+                f"CoSaL palette); this model has {self.backbone.num_classes}."
+                " Call the model for logits instead."
+            )
+        if not isinstance(return_details, bool):
+            raise TypeError(
+                f"`return_details` must be a bool. Received: {return_details!r}"
+            )
+        check_positive_int(batch_size, "batch_size")
+        images = _edit_images(images, self.backbone.image_size)
+        texts = _edit_texts(texts, len(images))
+        token_ids = self.tokenizer(tf.constant(texts, tf.string)).numpy()
+        outputs = self.backbone.predict(
+            {"image": images, "token_ids": token_ids},
+            batch_size=batch_size,
+            verbose=0,
+        )
+        labels = np.argmax(outputs["logits"], axis=-1)
+        colours = _CLASS_COLORS[labels]
+        if not return_details:
+            return colours
+        sentences = self.tokenizer.detokenize(token_ids)
+        return colours, {
+            "labels": labels.astype(np.int32),
+            "attention": outputs["attention"],
+            "stop_step": outputs["stop_step"],
+            "sentences": [[s for s in row if s] for row in sentences],
+        }
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("backbone", "tokenizer"):
+            if isinstance(config[key], dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def _load_preset_weights(backbone, preset, file_name):
+    path = os.path.join(WEIGHTS_DIR, file_name)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"The weights of preset {preset!r} are missing: no file {path}. "
+            "The package install is incomplete; reinstall keras_lbie, or "
+            "pass `load_weights=False` for a randomly initialised model."
+        )
+    try:
+        backbone.load_weights(path)
+    except ValueError as error:
+        raise ValueError(
+            f"The weights file of preset {preset!r} ({path}) does not fit "
+            f"the preset's model. Cause: {error}"
+        ) from error
+
+
+def _check_text(text, name):
+    dtype = dtype_name(text)
+    if dtype != "string":
+        raise TypeError(
+            f"`{name}` must hold strings, one description per image. "
+            f"Received dtype: {dtype}"
+        )
+    shape = static_shape(text)
+    if shape is not None and len(shape) != 1:
+        raise ValueError(
+            f"`{name}` must have shape (batch,), one description per image. "
+            f"Received shape: {shape}"
+        )
+
+
+def _edit_images(images, image_size):
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[None]
+    check_image(images, image_size, name="images")
+    return images.astype(np.float32)
+
+
+def _edit_texts(texts, num_images):
+    if isinstance(texts, str):
+        texts = [texts]
+    elif isinstance(texts, np.ndarray) and texts.ndim == 1:
+        texts = list(texts)
+    elif not isinstance(texts, (list, tuple)):
+        raise TypeError(
+            "`texts` must be a str or a list of str, one per image. "
+            f"Received: {type(texts).__name__}"
+        )
+    not_str = [text for text in texts if not isinstance(text, str)]
+    if not_str:
+        raise TypeError(
+            f"`texts` entries must be str. Received: {not_str[:3]!r}"
+        )
+    if len(texts) != num_images:
+        raise ValueError(
+            f"`texts` must hold one description per image: {num_images} "
+            f"image(s), {len(texts)} text(s)."
+        )
+    return [str(text) for text in texts]

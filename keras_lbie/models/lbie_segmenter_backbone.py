@@ -1,0 +1,529 @@
+import numbers
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_lbie.layers.bilinear_upsampling import BilinearUpsampling
+from keras_lbie.layers.conv_gru_fusion import ConvGRUFusion
+from keras_lbie.layers.hierarchical_text_encoder import HierarchicalTextEncoder
+from keras_lbie.layers.termination_gate import check_termination_mode
+from keras_lbie.losses.expected_step_cross_entropy import (
+    expected_step_cross_entropy,
+)
+from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_temperature
+
+
+class _PixelCrossEntropy(keras.losses.Loss):
+    """Per-pixel sparse softmax cross-entropy on the final logits.
+
+    `y_pred` is the `logits` tensor `(batch, H, W, classes)`. Reduced by
+    `keras.losses.Loss`: the mean over pixels, divided by the number of
+    replicas under `tf.distribute` so summed replica gradients are those of
+    the global mean.
+    """
+
+    def call(self, y_true, y_pred):
+        return keras.losses.sparse_categorical_crossentropy(
+            ops.cast(y_true, "int32"), y_pred, from_logits=True
+        )
+
+
+class _ExpectedStepCrossEntropy(keras.losses.Loss):
+    """The released code's marginal likelihood, -log sum_t beta_t p_t(y).
+
+    `y_pred` is the pair `(step_logits, log_stop_probabilities)`; reduced as
+    `_PixelCrossEntropy`.
+    """
+
+    def call(self, y_true, y_pred):
+        step_logits, log_stop_probabilities = y_pred
+        return expected_step_cross_entropy(
+            y_true, step_logits, log_stop_probabilities
+        )
+
+
+def _labels(y):
+    """The class map `(batch, H, W)` from labels or packed CoSaL targets."""
+    if y is None:
+        raise ValueError(
+            "The model's loss needs targets: pass `y` (class ids "
+            "(batch, H, W)) to `fit` / `evaluate`."
+        )
+    y = ops.convert_to_tensor(y)
+    if len(y.shape) == 4 and y.shape[-1] == 2:
+        # `cosal.as_dataset(with_shape_map=True)`: [label, shape_map].
+        y = y[..., 0]
+    if len(y.shape) != 3:
+        raise ValueError(
+            "`y` must be class ids (batch, H, W) or the packed CoSaL target "
+            f"(batch, H, W, 2) [label, shape_map]. Received shape: "
+            f"{tuple(y.shape)}"
+        )
+    return ops.cast(y, "int32")
+
+
+def dtype_name(value):
+    """The Keras dtype name of an array, tensor or list ("string" for str)."""
+    if not hasattr(value, "dtype"):
+        value = np.asarray(value)
+    if isinstance(value.dtype, np.dtype) and value.dtype.kind in "OUS":
+        return "string"
+    try:
+        return keras.backend.standardize_dtype(value.dtype)
+    except ValueError:
+        return str(value.dtype)
+
+
+def static_shape(value):
+    """The shape of an array, tensor or list as a tuple (None if unknown)."""
+    if not hasattr(value, "shape"):
+        value = np.asarray(value)
+    shape = value.shape
+    if getattr(shape, "rank", 0) is None:
+        return None
+    return tuple(shape)
+
+
+def check_image(image, image_size, name="image"):
+    """Raises unless `image` is a uint8 or float `(batch, size, size, 3)`.
+
+    Args:
+        image: array, tensor or nested list.
+        image_size: int, the expected height and width.
+        name: the argument name used in the error messages.
+    """
+    expected = f"(batch, {image_size}, {image_size}, 3)"
+    dtype = dtype_name(image)
+    if dtype != "uint8" and "float" not in dtype:
+        raise TypeError(
+            f"`{name}` must be uint8 or float RGB values in [0, 255]. "
+            f"Received dtype: {dtype}"
+        )
+    shape = static_shape(image)
+    if shape is None:
+        return
+    if len(shape) != 4 or any(
+        size is not None and size != want
+        for size, want in zip(
+            shape[1:], (image_size, image_size, 3), strict=True
+        )
+    ):
+        raise ValueError(
+            f"`{name}` must have shape {expected} (RGB images of the model's "
+            f"`image_size`; resize them first). Received shape: {shape}"
+        )
+
+
+def check_token_ids(token_ids, max_sentences, max_words):
+    """Raises unless `token_ids` is an int `(batch, sentences, words)`."""
+    dtype = dtype_name(token_ids)
+    # Floats are accepted (and cast to int32 by the model): under a
+    # `tf.distribute` strategy Keras builds the model on the replica mean
+    # of a batch, which is float.
+    if "int" not in dtype and "float" not in dtype:
+        raise TypeError(
+            "`token_ids` must be integer token ids from a SentenceTokenizer. "
+            f"Received dtype: {dtype}"
+        )
+    shape = static_shape(token_ids)
+    if shape is None:
+        return
+    if len(shape) != 3 or any(
+        size is not None and size != want
+        for size, want in zip(
+            shape[1:], (max_sentences, max_words), strict=True
+        )
+    ):
+        raise ValueError(
+            f"`token_ids` must have shape (batch, {max_sentences}, "
+            f"{max_words}) (batch, max_sentences, max_words). Received "
+            f"shape: {shape}"
+        )
+
+
+def check_input_keys(inputs, keys):
+    """Raises unless `inputs` is a dict holding exactly `keys`."""
+    if not isinstance(inputs, dict) or set(inputs) != set(keys):
+        received = sorted(inputs) if isinstance(inputs, dict) else type(inputs)
+        raise ValueError(
+            f"The model's inputs must be a dict with keys {sorted(keys)}. "
+            f"Received: {received}"
+        )
+
+
+def _check_filters(encoder_filters):
+    if isinstance(encoder_filters, (str, bytes)) or not hasattr(
+        encoder_filters, "__iter__"
+    ):
+        raise ValueError(
+            "`encoder_filters` must be a non-empty sequence of positive "
+            f"ints. Received: {encoder_filters!r}"
+        )
+    encoder_filters = tuple(encoder_filters)
+    if not encoder_filters:
+        raise ValueError("`encoder_filters` must not be empty.")
+    for filters in encoder_filters:
+        check_positive_int(filters, "encoder_filters")
+    return tuple(int(filters) for filters in encoder_filters)
+
+
+@keras.saving.register_keras_serializable(package="keras_lbie")
+class LBIESegmenterBackbone(keras.Model):
+    """The paper's language-based segmentation network, on token ids.
+
+    Chen et al., "Language-Based Image Editing with Recurrent Attentive
+    Models", CVPR 2018, Sections 3 and 4.1. A functional model:
+
+    1. image encoder: the image is rescaled by 1/255 in the graph, then
+       `len(encoder_filters)` 3x3 "same" convolutions with ReLU, a 2x2 max
+       pooling after every `pool_every` of them (48 px → 6×6×16 for the
+       paper), giving V `(batch, M, N, D)`;
+    2. text encoder: `HierarchicalTextEncoder` (shared word BiLSTM per
+       sentence, then an LSTM over the sentences), giving U
+       `(batch, max_sentences, sentence_units)`;
+    3. fusion: `ConvGRUFusion` (Algorithm 1: attention, C-GRU and
+       termination gates, `max_steps` steps) over V and U, attending only to
+       sentences with at least one non-padding token;
+    4. decoder: a 1x1 convolution with `classifier_units` and ReLU, a 1x1
+       convolution to `num_classes`, and `BilinearUpsampling` by the encoder
+       stride `2 ** (len(encoder_filters) // pool_every)` (kernel twice the
+       stride: the paper's kernel-16 stride-8 deconvolution).
+
+    With `use_attention=False` (and `max_steps=1`) it is the paper's
+    concatenation baseline: the classifier reads [V, u_L].
+
+    Training: `compile` without a `loss` (or `loss=None`) to train the
+    model's own objective, chosen by `termination_mode`:
+
+    - `"gumbel"` (the paper; also any one-step model): the mean pixel-wise
+      softmax cross-entropy of `"logits"`, where training mixes the steps
+      with a Gumbel-softmax sample;
+    - `"expected"` (the authors' released code): the mean over pixels of
+      `keras_lbie.losses.expected_step_cross_entropy` on `"step_logits"` and
+      `"log_stop_probabilities"`, -log sum_t beta_t p_t(y).
+
+    Both are reduced by `keras.losses.Loss`, so they are scaled correctly
+    under `tf.distribute` strategies, and honour `sample_weight` (a scalar,
+    `(batch,)` or `(batch, H, W)`). A loss passed to `compile` replaces the
+    objective and is applied to `"logits"` and the class map. Compiled
+    metrics also receive `"logits"`, with `y` as given (so
+    `CoSaLRegionIoU` gets the packed target). `y` may be the class map
+    `(batch, H, W)` or the packed `(batch, H, W, 2)` `[label, shape_map]`
+    of `cosal.as_dataset(..., with_shape_map=True)`; losses use channel 0.
+
+    Args:
+        vocabulary_size: positive int, the number of token ids (the
+            tokenizer's `vocabulary_size`; id 0 is padding).
+        image_size: positive int, the height and width of input images;
+            must be divisible by the encoder stride.
+        encoder_filters: sequence of positive ints, the channels of each
+            3x3 convolution of the image encoder.
+        pool_every: positive int, a 2x2 max pooling follows every
+            `pool_every` convolutions.
+        embedding_dim: positive int, the word embedding size.
+        word_units: positive int, units per direction of the word BiLSTM.
+        sentence_units: positive int, units of the sentence LSTM.
+        fusion_units: positive int, channels of the C-GRU state ("GRU
+            units"). A 1x1 convolution projects V when it has a different
+            channel count.
+        attention_units: positive int, rank of the attention's bilinear form.
+        max_steps: positive int, the number of fusion steps T.
+        use_attention: bool, False gives the concatenation baseline (needs
+            `max_steps=1`).
+        termination_mode: `"gumbel"` or `"expected"`, see above and
+            `TerminationGate`.
+        temperature: positive float, the initial Gumbel-softmax temperature
+            (anneal it with `GumbelTemperatureScheduler`).
+        classifier_units: positive int, channels of the hidden 1x1
+            convolution of the classifier.
+        num_classes: positive int, the number of classes (7 for CoSaL).
+        max_sentences: positive int, sentences per example in `token_ids`.
+        max_words: positive int, words per sentence in `token_ids`.
+        seed: optional int, seeds the Gumbel noise.
+        **kwargs: standard model arguments (`name`, ...).
+
+    Inputs:
+        A dict with `"image"` float32 `(batch, image_size, image_size, 3)`
+        with values in [0, 255] (uint8 arrays are converted), and
+        `"token_ids"` int32 `(batch, max_sentences, max_words)` from a
+        `SentenceTokenizer`, 0 for padding.
+
+    Outputs:
+        A dict with `"logits"` `(batch, H, W, num_classes)`;
+        `"step_logits"` `(batch, T, H, W, num_classes)`, the decoder applied
+        to each step's output; `"log_stop_probabilities"` float32
+        `(batch, T, H, W)`, log beta of each region repeated over its pixels
+        (nearest-neighbour); `"attention"` `(batch, T, M, N,
+        max_sentences)`, each region's attention over the sentences per
+        step (zero on padding sentences); `"stop_step"` int32
+        `(batch, M, N)`, the 0-based argmax stop step of each region. With
+        `training=False` `"logits"` comes from each region's argmax step;
+        in training from the Gumbel sample (`"gumbel"`) or the beta-weighted
+        mean of the steps' outputs (`"expected"`).
+
+    Example:
+    >>> backbone = LBIESegmenterBackbone(vocabulary_size=26)
+    >>> outputs = backbone({
+    ...     "image": np.zeros((2, 48, 48, 3), "uint8"),
+    ...     "token_ids": np.ones((2, 9, 11), "int32"),
+    ... })
+    >>> outputs["logits"].shape
+    TensorShape([2, 48, 48, 7])
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        image_size=48,
+        encoder_filters=(4, 4, 8, 8, 16, 16),
+        pool_every=2,
+        embedding_dim=16,
+        word_units=16,
+        sentence_units=16,
+        fusion_units=16,
+        attention_units=16,
+        max_steps=4,
+        use_attention=True,
+        termination_mode="gumbel",
+        temperature=1.0,
+        classifier_units=16,
+        num_classes=7,
+        max_sentences=9,
+        max_words=11,
+        seed=None,
+        **kwargs,
+    ):
+        for name, value in (
+            ("vocabulary_size", vocabulary_size),
+            ("image_size", image_size),
+            ("pool_every", pool_every),
+            ("embedding_dim", embedding_dim),
+            ("word_units", word_units),
+            ("sentence_units", sentence_units),
+            ("fusion_units", fusion_units),
+            ("attention_units", attention_units),
+            ("max_steps", max_steps),
+            ("classifier_units", classifier_units),
+            ("num_classes", num_classes),
+            ("max_sentences", max_sentences),
+            ("max_words", max_words),
+        ):
+            check_positive_int(value, name)
+        encoder_filters = _check_filters(encoder_filters)
+        check_termination_mode(termination_mode)
+        check_temperature(temperature)
+        if not isinstance(use_attention, bool):
+            raise TypeError(
+                f"`use_attention` must be a bool. Received: {use_attention!r}"
+            )
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+        ):
+            raise TypeError(
+                f"`seed` must be None or an int. Received: {seed!r}"
+            )
+        num_pools = len(encoder_filters) // pool_every
+        factor = 2**num_pools
+        if image_size % factor:
+            raise ValueError(
+                f"`image_size` must be divisible by the encoder stride "
+                f"{factor} (2 ** {num_pools} poolings). Received: {image_size}"
+            )
+
+        # === Layers ===
+        rescaling = keras.layers.Rescaling(1 / 255.0, name="image_rescaling")
+        convs, pools = [], {}
+        for index, filters in enumerate(encoder_filters):
+            convs.append(
+                keras.layers.Conv2D(
+                    filters,
+                    3,
+                    padding="same",
+                    activation="relu",
+                    name=f"image_conv_{index}",
+                )
+            )
+            if (index + 1) % pool_every == 0:
+                pools[index] = keras.layers.MaxPooling2D(
+                    2, name=f"image_pool_{len(pools)}"
+                )
+        text_encoder = HierarchicalTextEncoder(
+            vocabulary_size,
+            embedding_dim=embedding_dim,
+            word_units=word_units,
+            sentence_units=sentence_units,
+            name="text_encoder",
+        )
+        fusion = ConvGRUFusion(
+            fusion_units,
+            max_steps=max_steps,
+            attention_units=attention_units,
+            use_attention=use_attention,
+            termination_mode=termination_mode,
+            temperature=temperature,
+            seed=seed,
+            name="fusion",
+        )
+        classifier_hidden = keras.layers.Conv2D(
+            classifier_units, 1, activation="relu", name="classifier_hidden"
+        )
+        classifier_output = keras.layers.Conv2D(
+            num_classes, 1, name="classifier_output"
+        )
+        upsampling = BilinearUpsampling(
+            factor, kernel_size=2 * factor, name="upsampling"
+        )
+
+        def decode(features):
+            return upsampling(classifier_output(classifier_hidden(features)))
+
+        # === Functional model ===
+        image_input = keras.Input(
+            (image_size, image_size, 3), dtype="float32", name="image"
+        )
+        token_ids_input = keras.Input(
+            (max_sentences, max_words), dtype="int32", name="token_ids"
+        )
+        x = rescaling(image_input)
+        for index, conv in enumerate(convs):
+            x = conv(x)
+            if index in pools:
+                x = pools[index](x)
+        sentences = text_encoder(token_ids_input)
+        sentence_mask = ops.any(ops.not_equal(token_ids_input, 0), axis=-1)
+        details = fusion(
+            x, sentences, text_mask=sentence_mask, return_details=True
+        )
+        logits = decode(details["fusion"])
+        # Every step's output through the same decoder: steps join the batch.
+        step_outputs = details["step_outputs"]
+        _, _, height, width, channels = step_outputs.shape
+        step_logits = decode(
+            ops.reshape(step_outputs, (-1, height, width, channels))
+        )
+        step_logits = ops.reshape(
+            step_logits, (-1, max_steps, image_size, image_size, num_classes)
+        )
+        log_stop = details["log_stop_probabilities"]
+        log_stop = ops.repeat(ops.repeat(log_stop, factor, 2), factor, 3)
+        outputs = {
+            "logits": logits,
+            "step_logits": step_logits,
+            "log_stop_probabilities": log_stop,
+            "attention": details["attention"],
+            "stop_step": details["stop_step"],
+        }
+        super().__init__(
+            inputs={"image": image_input, "token_ids": token_ids_input},
+            outputs=outputs,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.vocabulary_size = vocabulary_size
+        self.image_size = image_size
+        self.encoder_filters = encoder_filters
+        self.pool_every = pool_every
+        self.embedding_dim = embedding_dim
+        self.word_units = word_units
+        self.sentence_units = sentence_units
+        self.fusion_units = fusion_units
+        self.attention_units = attention_units
+        self.max_steps = max_steps
+        self.use_attention = use_attention
+        self.termination_mode = termination_mode
+        self.temperature = temperature
+        self.classifier_units = classifier_units
+        self.num_classes = num_classes
+        self.max_sentences = max_sentences
+        self.max_words = max_words
+        self.seed = seed
+
+    def call(self, inputs, training=None, mask=None):
+        check_input_keys(inputs, ("image", "token_ids"))
+        check_image(inputs["image"], self.image_size)
+        check_token_ids(inputs["token_ids"], self.max_sentences, self.max_words)
+        return super().call(inputs, training=training, mask=mask)
+
+    @property
+    def upsampling_factor(self):
+        """The encoder stride, by which the decoder upsamples."""
+        return 2 ** (len(self.encoder_filters) // self.pool_every)
+
+    @property
+    def uses_expected_loss(self):
+        """True when the objective is the released code's expected loss."""
+        return self.termination_mode == "expected" and self.max_steps > 1
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        labels = _labels(y)
+        if self._compile_loss is not None:
+            losses = [
+                self._compile_loss(labels, y_pred["logits"], sample_weight)
+            ]
+        elif self.uses_expected_loss:
+            losses = [
+                _ExpectedStepCrossEntropy(name="expected_step_cross_entropy")(
+                    labels,
+                    (y_pred["step_logits"], y_pred["log_stop_probabilities"]),
+                    _pixel_weights(sample_weight),
+                )
+            ]
+        else:
+            losses = [
+                _PixelCrossEntropy(name="pixel_cross_entropy")(
+                    labels, y_pred["logits"], _pixel_weights(sample_weight)
+                )
+            ]
+        # Regularisation losses, scaled for distribution as Keras does.
+        losses += [
+            self._aggregate_additional_loss(loss) for loss in self.losses
+        ]
+        return ops.sum(ops.stack(losses)) if len(losses) > 1 else losses[0]
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if isinstance(y_pred, dict):
+            y_pred = y_pred["logits"]
+        return super().compute_metrics(x, y, y_pred, sample_weight)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "vocabulary_size": self.vocabulary_size,
+            "image_size": self.image_size,
+            "encoder_filters": list(self.encoder_filters),
+            "pool_every": self.pool_every,
+            "embedding_dim": self.embedding_dim,
+            "word_units": self.word_units,
+            "sentence_units": self.sentence_units,
+            "fusion_units": self.fusion_units,
+            "attention_units": self.attention_units,
+            "max_steps": self.max_steps,
+            "use_attention": self.use_attention,
+            "termination_mode": self.termination_mode,
+            "temperature": self.temperature,
+            "classifier_units": self.classifier_units,
+            "num_classes": self.num_classes,
+            "max_sentences": self.max_sentences,
+            "max_words": self.max_words,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _pixel_weights(sample_weight):
+    """A `(batch,)` weight as `(batch, 1, 1)`, so it weights every pixel."""
+    if sample_weight is None:
+        return None
+    sample_weight = ops.convert_to_tensor(sample_weight)
+    if len(sample_weight.shape) == 1:
+        sample_weight = sample_weight[:, None, None]
+    return sample_weight
