@@ -48,6 +48,22 @@ def _symbolic_input(name, value):
     )
 
 
+def two_replica_strategy():
+    """A `MirroredStrategy` over the two logical CPUs of `conftest.py`.
+
+    Reduces through one device rather than with collective ops: collectives
+    of the several strategies a test session creates share instance keys and
+    can abort each other ("Shape mismatch in the collective instance").
+    """
+    devices = tf.config.list_logical_devices("CPU")
+    if len(devices) < 2:
+        raise RuntimeError("tests/conftest.py must split the CPU in two")
+    return tf.distribute.MirroredStrategy(
+        [device.name for device in devices[:2]],
+        cross_device_ops=tf.distribute.ReductionToOneDevice(),
+    )
+
+
 class TestCase(tf.test.TestCase, parameterized.TestCase):
     """Base class for keras_lbie tests."""
 
@@ -263,11 +279,9 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
         trained with SGD for `steps` steps at the same global batch size. The
         model must be deterministic in training (no per-replica noise).
         """
-        devices = tf.config.list_logical_devices("CPU")
-        self.assertGreaterEqual(len(devices), 2, "conftest splits the CPU")
         strategies = [
-            tf.distribute.OneDeviceStrategy(devices[0].name),
-            tf.distribute.MirroredStrategy([d.name for d in devices[:2]]),
+            tf.distribute.OneDeviceStrategy("/cpu:0"),
+            two_replica_strategy(),
         ]
         initial_weights = None
         trained = []

@@ -7,6 +7,7 @@ from tensorflow_probability.python.internal import samplers
 from keras_lbie.layers.termination_gate import TerminationGate
 from tests.layers import paper_reference
 from tests.test_case import TestCase
+from tests.test_case import two_replica_strategy
 
 BATCH, STEPS, HEIGHT, WIDTH, CHANNELS = 2, 3, 4, 4, 5
 
@@ -114,8 +115,7 @@ class TerminationGateTest(TestCase):
         self.assertNotAllClose(samples[0], samples[2])
 
     def test_replicas_draw_different_noise(self):
-        devices = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
-        strategy = tf.distribute.MirroredStrategy(devices)
+        strategy = two_replica_strategy()
         states = random_states()
         with strategy.scope():
             gate = TerminationGate(seed=0)

@@ -7,6 +7,7 @@ from keras_lbie.datasets.cosal import NUM_CLASSES
 from keras_lbie.datasets.cosal import SHAPE_NAMES
 from keras_lbie.metrics import ColorMeanIoU
 from keras_lbie.metrics import CoSaLRegionIoU
+from tests.test_case import two_replica_strategy
 
 REGION_KEYS = ["cosal_region_iou_background"] + [
     "cosal_region_iou_" + name.replace(" ", "_") for name in SHAPE_NAMES
@@ -342,7 +343,7 @@ def test_compile_fit_and_evaluate():
 
 def test_evaluate_under_mirrored_strategy():
     x, y = tiny_model_data()
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = two_replica_strategy()
     with strategy.scope():
         model = compiled_tiny_model()
     # Each replica sees half of every batch: the sums must still add up.
