@@ -86,6 +86,14 @@ def static_shape(value):
     return tuple(shape)
 
 
+def _matches_batched(shape, expected):
+    """Whether `shape` is `(batch, *expected)`, unknown sizes matching."""
+    return len(shape) == len(expected) + 1 and all(
+        size is None or size == want
+        for size, want in zip(shape[1:], expected, strict=True)
+    )
+
+
 def check_image(image, image_size, name="image"):
     """Raises unless `image` is a uint8 or float `(batch, size, size, 3)`.
 
@@ -104,12 +112,7 @@ def check_image(image, image_size, name="image"):
     shape = static_shape(image)
     if shape is None:
         return
-    if len(shape) != 4 or any(
-        size is not None and size != want
-        for size, want in zip(
-            shape[1:], (image_size, image_size, 3), strict=True
-        )
-    ):
+    if not _matches_batched(shape, (image_size, image_size, 3)):
         raise ValueError(
             f"`{name}` must have shape {expected} (RGB images of the model's "
             f"`image_size`; resize them first). Received shape: {shape}"
@@ -130,12 +133,7 @@ def check_token_ids(token_ids, max_sentences, max_words):
     shape = static_shape(token_ids)
     if shape is None:
         return
-    if len(shape) != 3 or any(
-        size is not None and size != want
-        for size, want in zip(
-            shape[1:], (max_sentences, max_words), strict=True
-        )
-    ):
+    if not _matches_batched(shape, (max_sentences, max_words)):
         raise ValueError(
             f"`token_ids` must have shape (batch, {max_sentences}, "
             f"{max_words}) (batch, max_sentences, max_words). Received "
