@@ -36,6 +36,8 @@ setup(
         "keras>=3.15,<4",
         "numpy",
         "pillow",
+        # ReferIt masks and Oxford-102 labels are MATLAB .mat files.
+        "scipy",
     ],
     extras_require={
         "test": [
@@ -43,9 +45,15 @@ setup(
             "hypothesis",
             # .ci/run checks formatting: a new ruff may format differently.
             "ruff==0.17.*",
+            # An independent reference for the sRGB <-> CIE Lab conversions.
+            "scikit-image",
+            f"tensorflow-serving-api=={TF_MINOR}.*",
         ],
         "cv": ["keras-cv"],
+        # gRPC requests (`keras_lbie.serving`); REST needs nothing extra.
+        "serving": [f"tensorflow-serving-api=={TF_MINOR}.*"],
     },
+    entry_points={"console_scripts": ["lbie = keras_lbie.cli.main:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

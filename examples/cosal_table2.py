@@ -147,7 +147,31 @@ def target_lines(results):
         lines.append(
             "- T=4 ≥ T=1 on num_direct=4: " + ("met." if met else "**missed**.")
         )
+    lines.append(time_to_paper_line(results.get(("t4_attention_gumbel", 8))))
     return lines
+
+
+def time_to_paper_line(result):
+    """When the T=4 num_direct=8 run first matched the paper's number."""
+    paper = ROWS["t4_attention_gumbel"][2][NUM_DIRECT.index(8)]
+    label = (
+        "- Wall-clock to reach the paper's T=4 number on num_direct=8 "
+        f"({paper})"
+    )
+    if result is None or not result.get("history"):
+        return f"{label}: not recorded yet (needs a run with its history)."
+    steps_per_epoch = result["train_steps"] // result["epochs"]
+    examples = result.get("history_examples", "the first")
+    for epoch in result["history"]:
+        if epoch["cosal_region_iou"]["8"] >= paper:
+            return (
+                f"{label}: {epoch['train_seconds'] / 60:.0f} min, after epoch "
+                f"{epoch['epoch']} ({epoch['epoch'] * steps_per_epoch} steps "
+                f"× batch {result['batch_size']}; region IoU "
+                f"{epoch['cosal_region_iou']['8']:.4f} on {examples} test "
+                "examples, scored after every epoch)."
+            )
+    return f"{label}: not reached in {result['train_steps']} steps."
 
 
 def write_table(results, path, preset):

@@ -1,8 +1,14 @@
 """keras_lbie.datasets: data generators and input pipelines.
 
 - `cosal`: the synthetic CoSaL shapes-and-sentences task (paper Section 4.1).
+- `referit`: the ReferIt release (text_objseg layout) and
+  `write_referit_format`, CoSaL scenes written in that layout (Section 4.2).
+- `flowers`: Oxford-102 with Reed et al.'s captions, for colorization
+  (Section 4.3).
 """
 
 from keras_lbie.datasets import cosal
+from keras_lbie.datasets import flowers
+from keras_lbie.datasets import referit
 
-__all__ = ["cosal"]
+__all__ = ["cosal", "flowers", "referit"]

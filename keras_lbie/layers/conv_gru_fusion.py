@@ -68,6 +68,16 @@ class ConvGRUFusion(keras.layers.Layer):
         termination_mode: `"gumbel"` or `"expected"`, see `TerminationGate`.
         temperature: positive float, the initial Gumbel temperature.
         seed: optional int, seeds the Gumbel noise.
+        early_exit: bool, an inference option (no effect in training or
+            with one step): stop the loop once every region of every
+            example has decided its stopping step, i.e. once the mass still
+            running, prod_t (1 - f_t), is no larger than the region's best
+            stop probability so far (no later step can then win the
+            argmax). A `while_loop` with a dynamic exit, also under XLA;
+            `"fusion"` and `"stop_step"` are identical to running all T
+            steps. In the details, steps that did not run have zero
+            `"step_outputs"`, `"attention"` and `"stop_probabilities"` and
+            `-inf` `"log_stop_probabilities"`.
         **kwargs: standard layer arguments.
 
     Call arguments:
@@ -107,6 +117,7 @@ class ConvGRUFusion(keras.layers.Layer):
         termination_mode="gumbel",
         temperature=1.0,
         seed=None,
+        early_exit=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -117,10 +128,12 @@ class ConvGRUFusion(keras.layers.Layer):
         check_kernel_size(kernel_size)
         check_termination_mode(termination_mode)
         check_temperature(temperature)
-        if not isinstance(use_attention, bool):
-            raise TypeError(
-                f"`use_attention` must be a bool. Received: {use_attention!r}"
-            )
+        for name, value in (
+            ("use_attention", use_attention),
+            ("early_exit", early_exit),
+        ):
+            if not isinstance(value, bool):
+                raise TypeError(f"`{name}` must be a bool. Received: {value!r}")
         if not use_attention and max_steps != 1:
             raise ValueError(
                 "`use_attention=False` is the paper's concatenation baseline "
@@ -134,6 +147,7 @@ class ConvGRUFusion(keras.layers.Layer):
         self.termination_mode = termination_mode
         self.temperature = temperature
         self.seed = seed
+        self.early_exit = early_exit
 
     def build(self, image_features_shape, text_features_shape):
         check_rank(
@@ -212,15 +226,12 @@ class ConvGRUFusion(keras.layers.Layer):
         state = image_features
         if self.input_projection is not None:
             state = self.input_projection(state)
+        if self.early_exit and not training and self.max_steps > 1:
+            details = self._early_exit_loop(state, text_features, text_mask)
+            return details if return_details else details["fusion"]
         step_outputs, states, attention = [], [], []
         for _ in range(self.max_steps):
-            context, weights = self.attention(
-                state,
-                text_features,
-                mask=text_mask,
-                return_attention_scores=True,
-            )
-            output, state = self.conv_gru(state, context)
+            output, state, weights = self._step(state, text_features, text_mask)
             step_outputs.append(output)
             states.append(state)
             attention.append(weights)
@@ -234,6 +245,96 @@ class ConvGRUFusion(keras.layers.Layer):
             "step_outputs": step_outputs,
             "attention": ops.stack(attention, axis=1),
             **{key: value for key, value in gate.items() if key != "weights"},
+        }
+
+    def _step(self, state, text_features, text_mask):
+        """One step of Algorithm 1: `(O^t, S_{t+1}, attention weights)`."""
+        context, weights = self.attention(
+            state, text_features, mask=text_mask, return_attention_scores=True
+        )
+        output, state = self.conv_gru(state, context)
+        return output, state, weights
+
+    def _early_exit_loop(self, state, text_features, text_mask):
+        """Inference with a dynamic exit; see `early_exit` in the docstring.
+
+        Keeps each region's best log beta so far and the output of that
+        step; beta_t = f_t prod_{k<t} (1 - f_k) for t < T and the remaining
+        mass at the last step, summed in the order `TerminationGate` uses.
+        """
+        num_steps = self.max_steps
+        gate = self.termination_gate
+        batch, height, width = ops.shape(state)[:3]
+        regions = (batch, height, width)
+        length = ops.shape(text_features)[1]
+
+        def undecided(step, state, best, remaining, *buffers):
+            return ops.logical_and(
+                step < num_steps, ops.any(remaining > best["log_beta"])
+            )
+
+        def body(step, state, best, remaining, outputs, attention, log_beta):
+            output, state, weights = self._step(state, text_features, text_mask)
+            logits = gate.gate_logits(state)
+            step_log_beta = remaining + ops.where(
+                step == num_steps - 1, 0.0, ops.log_sigmoid(logits)
+            )
+            # Strictly better: ties keep the earlier step, as argmax does.
+            better = step_log_beta > best["log_beta"]
+            best = {
+                "log_beta": ops.where(better, step_log_beta, best["log_beta"]),
+                "output": ops.where(better[..., None], output, best["output"]),
+                "step": ops.where(better, step, best["step"]),
+            }
+            remaining = remaining + ops.log_sigmoid(-logits)
+            start = (0, step, 0, 0, 0)
+            return (
+                step + 1,
+                state,
+                best,
+                remaining,
+                ops.slice_update(outputs, start, output[:, None]),
+                ops.slice_update(attention, start, weights[:, None]),
+                ops.slice_update(log_beta, start[:-1], step_log_beta[:, None]),
+            )
+
+        best = {
+            "log_beta": ops.full(regions, float("-inf"), "float32"),
+            "output": ops.zeros((*regions, self.units), self.compute_dtype),
+            "step": ops.zeros(regions, "int32"),
+        }
+        loop = ops.while_loop(
+            undecided,
+            body,
+            (
+                ops.convert_to_tensor(0, "int32"),
+                state,
+                best,
+                ops.zeros(regions, "float32"),
+                ops.zeros(
+                    (batch, num_steps, height, width, self.units),
+                    self.compute_dtype,
+                ),
+                ops.zeros(
+                    (batch, num_steps, height, width, length),
+                    self.compute_dtype,
+                ),
+                ops.full(
+                    (batch, num_steps, height, width), float("-inf"), "float32"
+                ),
+            ),
+            maximum_iterations=num_steps,
+        )
+        _, _, best, _, outputs, attention, log_beta = loop
+        return {
+            "fusion": best["output"],
+            "step_outputs": outputs,
+            "attention": attention,
+            "stop_probabilities": ops.cast(
+                ops.exp(log_beta), self.compute_dtype
+            ),
+            "log_stop_probabilities": log_beta,
+            "stop_step": best["step"],
         }
 
     def _gate(self, states, training):
@@ -289,6 +390,7 @@ class ConvGRUFusion(keras.layers.Layer):
                 "termination_mode": self.termination_mode,
                 "temperature": self.temperature,
                 "seed": self.seed,
+                "early_exit": self.early_exit,
             }
         )
         return config

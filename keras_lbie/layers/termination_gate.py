@@ -104,13 +104,25 @@ class TerminationGate(keras.layers.Layer):
             name="temperature",
         )
 
+    def gate_logits(self, states):
+        """The logits of f_tg, float32, one per region: `states[..., 0]`."""
+        return ops.cast(self.gate_dense(states)[..., 0], "float32")
+
     def stop_log_probabilities(self, states):
         """log beta `(batch, T, height, width)` in float32."""
-        gate_logits = ops.cast(self.gate_dense(states)[..., 0], "float32")
+        gate_logits = self.gate_logits(states)
         log_stop = ops.log_sigmoid(gate_logits)
         log_continue = ops.log_sigmoid(-gate_logits)
-        # Mass still running before step t: sum_{k<t} log(1 - f_k).
-        log_remaining = ops.cumsum(log_continue, axis=1) - log_continue
+        # Mass still running before step t: sum_{k<t} log(1 - f_k), summed
+        # in step order so that `ConvGRUFusion`'s early exit, which adds
+        # one step at a time, gets bit-identical values.
+        log_remaining = ops.cumsum(
+            ops.concatenate(
+                [ops.zeros_like(log_continue[:, :1]), log_continue[:, :-1]],
+                axis=1,
+            ),
+            axis=1,
+        )
         num_steps = ops.shape(states)[1]
         is_last = ops.arange(num_steps) == num_steps - 1
         is_last = ops.reshape(is_last, (1, -1, 1, 1))

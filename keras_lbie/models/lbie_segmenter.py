@@ -19,12 +19,12 @@ from keras_lbie.utils.validation import check_positive_int
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
 # Overrides that leave the weights' shapes and meaning unchanged.
 _WEIGHT_PRESERVING_OVERRIDES = frozenset(
-    ("termination_mode", "temperature", "seed")
+    ("termination_mode", "temperature", "seed", "early_exit")
 )
 
 # Class id → RGB for `edit`: 0 is the white background, k the CoSaL colour
 # `cosal.PALETTE_RGB[k - 1]`.
-_CLASS_COLORS = np.array(
+CLASS_COLORS = np.array(
     (cosal.BACKGROUND_RGB, *cosal.PALETTE_RGB), dtype=np.uint8
 )
 
@@ -284,9 +284,9 @@ class LBIESegmenter(keras.Model):
             "[UNK]", after truncation): `attention[..., j]` belongs to
             `sentences[j]`.
         """
-        if self.backbone.num_classes > len(_CLASS_COLORS):
+        if self.backbone.num_classes > len(CLASS_COLORS):
             raise ValueError(
-                f"`edit` colours at most {len(_CLASS_COLORS)} classes (the "
+                f"`edit` colours at most {len(CLASS_COLORS)} classes (the "
                 f"CoSaL palette); this model has {self.backbone.num_classes}."
                 " Call the model for logits instead."
             )
@@ -304,7 +304,7 @@ class LBIESegmenter(keras.Model):
             verbose=0,
         )
         labels = np.argmax(outputs["logits"], axis=-1)
-        colours = _CLASS_COLORS[labels]
+        colours = CLASS_COLORS[labels]
         if not return_details:
             return colours
         sentences = self.tokenizer.detokenize(token_ids)

@@ -240,6 +240,11 @@ class LBIESegmenterBackbone(keras.Model):
         max_sentences: positive int, sentences per example in `token_ids`.
         max_words: positive int, words per sentence in `token_ids`.
         seed: optional int, seeds the Gumbel noise.
+        early_exit: bool, an inference option: stop the fusion loop once
+            every region has decided its stopping step (see
+            `ConvGRUFusion`); `"logits"` and `"stop_step"` are unchanged,
+            the per-step outputs of steps that did not run are zero (their
+            `"log_stop_probabilities"` are `-inf`).
         **kwargs: standard model arguments (`name`, ...).
 
     Inputs:
@@ -291,6 +296,7 @@ class LBIESegmenterBackbone(keras.Model):
         max_sentences=9,
         max_words=11,
         seed=None,
+        early_exit=False,
         **kwargs,
     ):
         for name, value in (
@@ -362,6 +368,7 @@ class LBIESegmenterBackbone(keras.Model):
             termination_mode=termination_mode,
             temperature=temperature,
             seed=seed,
+            early_exit=early_exit,
             name="fusion",
         )
         classifier_hidden = keras.layers.Conv2D(
@@ -438,6 +445,7 @@ class LBIESegmenterBackbone(keras.Model):
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.seed = seed
+        self.early_exit = early_exit
 
     def call(self, inputs, training=None, mask=None):
         check_input_keys(inputs, ("image", "token_ids"))
@@ -510,6 +518,7 @@ class LBIESegmenterBackbone(keras.Model):
             "max_sentences": self.max_sentences,
             "max_words": self.max_words,
             "seed": self.seed,
+            "early_exit": self.early_exit,
         }
 
     @classmethod

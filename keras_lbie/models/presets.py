@@ -37,6 +37,7 @@ _COSAL_PAPER = {
     "max_sentences": 9,
     "max_words": 11,
     "seed": None,
+    "early_exit": False,
 }
 
 PRESETS = {
@@ -50,18 +51,19 @@ PRESETS = {
     },
     "cosal": {
         "description": (
-            "A wider CoSaL model: 16-16-32-32-64-64 encoder, 64-unit text "
-            "encoder, attention, C-GRU and classifier, T=4, Gumbel gates."
+            "A wider CoSaL model: 8-8-16-16-32-32 encoder, 32-unit text "
+            "encoder, attention, C-GRU and classifier, T=4, Gumbel gates; "
+            "trained on num_direct 4, 6 and 8 together."
         ),
         "config": {
             **_COSAL_PAPER,
-            "encoder_filters": (16, 16, 32, 32, 64, 64),
+            "encoder_filters": (8, 8, 16, 16, 32, 32),
             "embedding_dim": 32,
-            "word_units": 64,
-            "sentence_units": 64,
-            "fusion_units": 64,
-            "attention_units": 64,
-            "classifier_units": 64,
+            "word_units": 32,
+            "sentence_units": 32,
+            "fusion_units": 32,
+            "attention_units": 32,
+            "classifier_units": 32,
         },
         "weights": None,
     },

@@ -1,8 +1,11 @@
-"""Argument checks shared across keras_lbie: errors name the argument."""
+"""Argument checks shared across keras_lbie: errors name the argument.
+
+Stdlib only at import time (Keras is imported where a check needs it), so
+that light modules such as the `lbie` command's parsers can use these
+checks without importing TensorFlow.
+"""
 
 import numbers
-
-import keras
 
 
 def check_positive_int(value, name):
@@ -51,6 +54,8 @@ def check_same_batch(shapes):
 
 def check_token_ids(token_ids, rank, axes):
     """Raises unless `token_ids` is an integer tensor of the given rank."""
+    import keras
+
     check_rank(token_ids.shape, rank, "token_ids", axes)
     if "int" not in keras.backend.standardize_dtype(token_ids.dtype):
         raise TypeError(

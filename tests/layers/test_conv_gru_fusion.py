@@ -154,6 +154,85 @@ class ConvGRUFusionTest(TestCase):
             self.assertAllEqual(details["stop_step"], stop_step)
             self.assertAllClose(details["fusion"], fused, atol=1e-5)
 
+    def test_early_exit_layer_behaviour(self):
+        image, text, mask = random_inputs()
+        self.run_layer_test(
+            cls=ConvGRUFusion,
+            init_kwargs={"units": UNITS, "max_steps": 3, "early_exit": True},
+            input_data={
+                "image_features": image,
+                "text_features": text,
+                "text_mask": mask,
+            },  # fmt: skip
+            expected_output_shape=(BATCH, HEIGHT, WIDTH, UNITS),
+            expected_num_trainable_weights=8,
+            expected_num_non_trainable_weights=1,
+        )
+
+    def sharp_fusion_pair(self, gate_bias, seed=1):
+        """The same weights with and without early exit, regions' stops
+        spread by a sharp gate shifted by `gate_bias`."""
+        image, text, mask = random_inputs(seed=seed)
+        fusions = []
+        for early_exit in (False, True):
+            fusion = ConvGRUFusion(UNITS, max_steps=4, early_exit=early_exit)
+            fusion.build(image.shape, text.shape)
+            fusions.append(fusion)
+        full, early = fusions
+        gate = full.termination_gate.gate_dense
+        gate.kernel.assign(np.asarray(gate.kernel) * 40.0)
+        gate.bias.assign(np.asarray(gate.bias) + gate_bias)
+        early.set_weights(full.get_weights())
+        return full, early, (image, text), {"text_mask": mask}
+
+    def test_early_exit_matches_all_steps(self):
+        for gate_bias in (0.0, 6.0, 60.0):
+            full, early, args, kwargs = self.sharp_fusion_pair(gate_bias)
+            expected = full(*args, **kwargs, return_details=True)
+            for jit_compile in (False, True):
+                call = tf.function(
+                    lambda a, k, f=early: f(*a, **k, return_details=True),
+                    jit_compile=jit_compile,
+                )
+                details = call(args, kwargs)
+                self.assertAllEqual(details["stop_step"], expected["stop_step"])
+                self.assertAllClose(
+                    details["fusion"], expected["fusion"], atol=1e-6
+                )
+        # Bias 0 spreads the stops over every step: all four run.
+        full, early, args, kwargs = self.sharp_fusion_pair(0.0)
+        details = early(*args, **kwargs, return_details=True)
+        self.assertAllEqual(np.unique(details["stop_step"]), np.arange(4))
+        self.assertFalse(np.isneginf(details["log_stop_probabilities"]).any())
+        self.assertAllClose(
+            details["log_stop_probabilities"],
+            full(*args, **kwargs, return_details=True)[
+                "log_stop_probabilities"
+            ],
+        )
+
+    def test_early_exit_skips_decided_steps(self):
+        # A large bias makes f_1 ~ 1 everywhere: the first step wins and
+        # the remaining mass is ~0 after it, so one step runs.
+        full, early, args, kwargs = self.sharp_fusion_pair(60.0)
+        details = early(*args, **kwargs, return_details=True)
+        self.assertAllEqual(details["stop_step"], np.zeros((BATCH, 4, 4)))
+        log_beta = np.asarray(details["log_stop_probabilities"])
+        self.assertTrue(np.isfinite(log_beta[:, 0]).all())
+        self.assertTrue(np.isneginf(log_beta[:, 1:]).all())
+        for key in ("step_outputs", "attention", "stop_probabilities"):
+            self.assertFalse(np.any(details[key][:, 1:]), key)
+            self.assertTrue(np.any(details[key][:, 0]), key)
+
+    def test_early_exit_does_not_change_training(self):
+        full, early, args, kwargs = self.sharp_fusion_pair(0.0)
+        for fusion in (full, early):
+            fusion.termination_gate.mode = "expected"
+        self.assertAllClose(
+            early(*args, **kwargs, training=True),
+            full(*args, **kwargs, training=True),
+        )
+
     def test_padding_gets_no_attention_and_does_not_change_output(self):
         image, text, mask = random_inputs()
         fusion = ConvGRUFusion(UNITS, max_steps=2)
@@ -237,9 +316,11 @@ def test_bad_arguments_are_rejected(kwargs, match):
         ConvGRUFusion(**kwargs)
 
 
-def test_non_bool_use_attention_is_rejected():
+def test_non_bool_flags_are_rejected():
     with pytest.raises(TypeError, match="use_attention"):
         ConvGRUFusion(4, use_attention="no")
+    with pytest.raises(TypeError, match="early_exit"):
+        ConvGRUFusion(4, early_exit=1)
 
 
 def test_numpy_integers_are_accepted():

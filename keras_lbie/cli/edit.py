@@ -1,0 +1,126 @@
+"""`lbie edit`: colour an image file from a description."""
+
+import os
+
+import numpy as np
+from PIL import Image
+from PIL import ImageOps
+from PIL import UnidentifiedImageError
+
+from keras_lbie.cli.common import CLIError
+from keras_lbie.cli.common import add_model_argument
+from keras_lbie.cli.common import load_segmenter
+from keras_lbie.cli.common import note
+from keras_lbie.cli.common import output_file
+from keras_lbie.cli.common import write_attention_figure
+
+
+def add_parsers(commands):
+    """Adds the `edit` command."""
+    parser = commands.add_parser(
+        "edit",
+        help="edit an image file from a description",
+        description=(
+            "Colours IMAGE as DESCRIPTION says and writes the result as a "
+            "PNG of the image's size. Images of another size than the "
+            "model's input are resized to it, and the edit back."
+        ),
+    )
+    parser.add_argument("image", metavar="IMAGE", help="a PNG or JPEG file")
+    parser.add_argument(
+        "description",
+        metavar="DESCRIPTION",
+        help='e.g. "The circle is red. The shape below it is blue."',
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUT.png", help="the PNG"
+    )
+    add_model_argument(parser)
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="also write the attended sentences and stopping-step map to "
+        "OUT_steps.png",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    """Edits `args.image` and writes the PNG(s)."""
+    description = check_description(args.description)
+    output = output_file(args.output)
+    pixels = read_image(args.image)
+    segmenter = load_segmenter(args.model)
+    size = segmenter.image_size
+    model_input = _resized(pixels, (size, size))
+    if model_input is not pixels:
+        note(
+            f"resized {args.image} from {_size_text(pixels)} to the model's "
+            f"{_size_text(model_input)}; the edit is scaled back to "
+            f"{_size_text(pixels)}."
+        )
+    edited, details = segmenter.edit(
+        model_input, description, return_details=True
+    )
+    _write_png(_resized(edited[0], pixels.shape[:2], nearest=True), output)
+    print(f"Wrote the edited image to {output}")
+    if args.steps:
+        steps = f"{os.path.splitext(output)[0]}_steps.png"
+        write_attention_figure(
+            model_input,
+            edited[0],
+            details,
+            steps,
+            title=f"{os.path.basename(args.image)}, model {args.model}",
+        )
+        print(f"Wrote the attention and stopping-step panel to {steps}")
+
+
+def check_description(description):
+    """`description`, unless it has no word to edit by."""
+    if not description.strip():
+        raise CLIError(
+            "the description is empty: say how to colour the image, e.g. "
+            '"The circle is red."'
+        )
+    if not any(character.isalnum() for character in description):
+        raise CLIError(f"the description {description!r} has no words.")
+    return description
+
+
+def read_image(path):
+    """The pixels of an image file as uint8 RGB `(height, width, 3)`."""
+    if not os.path.exists(path):
+        raise CLIError(f"no such image file: {path}")
+    if os.path.isdir(path):
+        raise CLIError(f"{path} is a folder, not an image file.")
+    try:
+        with Image.open(path) as image:
+            # Photos store their orientation in EXIF; show them upright.
+            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    except UnidentifiedImageError:
+        raise CLIError(
+            f"cannot read {path}: not an image file (PNG or JPEG)."
+        ) from None
+    except OSError as error:
+        raise CLIError(f"cannot read {path}: {error}") from error
+
+
+def _resized(pixels, size, nearest=False):
+    """`pixels` at `size` (height, width); the same array if already so."""
+    if pixels.shape[:2] == tuple(size):
+        return pixels
+    resample = (
+        Image.Resampling.NEAREST if nearest else Image.Resampling.BILINEAR
+    )
+    image = Image.fromarray(pixels).resize((size[1], size[0]), resample)
+    return np.asarray(image)
+
+
+def _write_png(pixels, path):
+    Image.fromarray(pixels).save(path, format="PNG")
+
+
+def _size_text(pixels):
+    height, width = pixels.shape[:2]
+    return f"{width}x{height} px"

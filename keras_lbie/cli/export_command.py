@@ -1,0 +1,46 @@
+"""`lbie export`: a SavedModel for TensorFlow Serving."""
+
+from keras_lbie.cli.common import load_segmenter
+from keras_lbie.cli.common import output_folder
+from keras_lbie.utils.validation import check_positive_int
+
+
+def add_parsers(commands):
+    """Adds the `export` command."""
+    parser = commands.add_parser(
+        "export",
+        help="export a model for TensorFlow Serving",
+        description=(
+            "Writes MODEL as a SavedModel in TF Serving's layout, "
+            "DIR/NAME/VERSION, taking raw images (any size, or PNG/JPEG "
+            "bytes) and raw descriptions (keras_lbie.export)."
+        ),
+    )
+    parser.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a preset name or a .keras file saved by `lbie train`",
+    )
+    parser.add_argument(
+        "export_dir", metavar="DIR", help="the model base folder"
+    )
+    parser.add_argument(
+        "--name", default="lbie", help="the model name (default: lbie)"
+    )
+    parser.add_argument(
+        "--version", type=int, default=1, help="the version (default: 1)"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    """Exports the model and prints where."""
+    check_positive_int(args.version, "--version")
+    export_dir = output_folder(args.export_dir)
+    segmenter = load_segmenter(args.model)
+    from keras_lbie.export import export_saved_model
+
+    path = export_saved_model(
+        segmenter, export_dir, name=args.name, version=args.version
+    )
+    print(f"Exported {args.model} to {path}")

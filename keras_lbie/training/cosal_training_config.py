@@ -1,0 +1,218 @@
+"""The settings of a CoSaL training run, and their command-line flags.
+
+Stdlib only, so that the `lbie` command can build its parsers without
+importing TensorFlow.
+"""
+
+import argparse
+import dataclasses
+
+from keras_lbie.utils.validation import check_positive_int
+
+STRATEGIES = ("one_device", "mirrored")
+TERMINATION_MODES = ("gumbel", "expected")
+
+
+@dataclasses.dataclass(frozen=True)
+class CoSaLTrainingConfig:
+    """What `train_cosal` trains, on which data and for how long.
+
+    Args:
+        preset: str, the `LBIESegmenter` preset to train from scratch.
+        max_steps: None or int, overrides the preset's T.
+        use_attention: bool, False for the concatenation baseline.
+        termination_mode: None, "gumbel" or "expected": overrides the
+            preset's.
+        num_direct: tuple of ints in 1..9, the CoSaL settings; several mix
+            the training split in equal parts (see `cosal_splits`).
+        train_examples: positive int, training examples over all settings.
+        test_examples: positive int, test examples per setting.
+        seed: int >= 0, seeds the data, the weights and the shuffling.
+        data_dir: None, or a folder of TFRecord splits (read when present,
+            else generated and written there).
+        epochs: positive int.
+        batch_size: positive int; each setting's share of the training
+            split must hold at least one batch.
+        learning_rate: float, Adam's (initial) learning rate.
+        cosine_decay: bool, decay the learning rate to 0 over training.
+        temperature_decay: float, per-step rate of the exponential Gumbel
+            temperature schedule (minimum 0.5).
+        strategy: "one_device" or "mirrored".
+        jit_compile: bool, XLA-compile the training step.
+        history_examples: int >= 0, after every epoch the region IoU on
+            the first `history_examples` examples of each test split is
+            recorded with the training wall-clock so far (0: none).
+
+    Raises:
+        ValueError: a count is not positive, or a setting's share of the
+            training split is smaller than a batch.
+    """
+
+    preset: str = "cosal_paper"
+    max_steps: int | None = None
+    use_attention: bool = True
+    termination_mode: str | None = None
+    num_direct: tuple = (4,)
+    train_examples: int = 50_000
+    test_examples: int = 10_000
+    seed: int = 0
+    data_dir: str | None = None
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    cosine_decay: bool = False
+    temperature_decay: float = 1e-4
+    strategy: str = "one_device"
+    jit_compile: bool = False
+    history_examples: int = 1000
+
+    def __post_init__(self):
+        for name in ("train_examples", "test_examples", "epochs"):
+            check_positive_int(getattr(self, name), name)
+        check_positive_int(self.batch_size, "batch_size")
+        if self.history_examples:
+            check_positive_int(self.history_examples, "history_examples")
+        if self.batches_per_setting < 1:
+            raise ValueError(
+                f"The training split ({self.train_examples} examples over "
+                f"{len(self.num_direct)} num_direct setting(s)) must hold "
+                f"at least one batch of {self.batch_size} per setting."
+            )
+
+    @classmethod
+    def from_args(cls, args):
+        """The config of flags added by `add_training_arguments`."""
+        return cls(
+            preset=args.preset,
+            max_steps=args.max_steps,
+            use_attention=not args.no_attention,
+            termination_mode=args.termination_mode,
+            num_direct=args.num_direct,
+            train_examples=args.train,
+            test_examples=args.test,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            cosine_decay=args.cosine_decay,
+            temperature_decay=args.temperature_decay,
+            strategy=args.strategy,
+            jit_compile=args.jit_compile,
+            history_examples=args.history_examples,
+        )
+
+    @property
+    def examples_per_setting(self):
+        """Training examples of each `num_direct` setting."""
+        return self.train_examples // len(self.num_direct)
+
+    @property
+    def batches_per_setting(self):
+        """Training batches per epoch of each setting (remainder dropped)."""
+        return self.examples_per_setting // self.batch_size
+
+    @property
+    def train_steps(self):
+        """Optimizer steps over the whole run."""
+        return len(self.num_direct) * self.batches_per_setting * self.epochs
+
+    def overrides(self):
+        """The `LBIESegmenter.from_preset` overrides of this run."""
+        overrides = {"seed": self.seed}
+        if self.max_steps is not None:
+            overrides["max_steps"] = self.max_steps
+        if not self.use_attention:
+            overrides["use_attention"] = False
+        if self.termination_mode is not None:
+            overrides["termination_mode"] = self.termination_mode
+        return overrides
+
+
+def num_direct_list(text):
+    """argparse type: "4" → (4,), "4,6,8" → (4, 6, 8), each in 1..9."""
+    try:
+        values = tuple(int(value) for value in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(1 <= value <= 9 for value in values):
+        raise argparse.ArgumentTypeError(
+            f"expected ints in 1..9 separated by commas, got {text!r}"
+        )
+    return values
+
+
+def add_training_arguments(parser, default_preset):
+    """Adds the flags of a CoSaL training run (`CoSaLTrainingConfig`).
+
+    Flags default to the config's defaults, except `--preset`. Also adds
+    the required `--output-dir`, which is not part of the config.
+    """
+    defaults = CoSaLTrainingConfig()
+    parser.add_argument("--preset", default=default_preset)
+    parser.add_argument("--max-steps", type=int, default=defaults.max_steps)
+    parser.add_argument("--no-attention", action="store_true")
+    parser.add_argument(
+        "--termination-mode",
+        choices=TERMINATION_MODES,
+        default=defaults.termination_mode,
+    )
+    add_num_direct_argument(parser)
+    parser.add_argument(
+        "--train",
+        type=int,
+        default=defaults.train_examples,
+        help="training examples in all",
+    )
+    parser.add_argument(
+        "--test",
+        type=int,
+        default=defaults.test_examples,
+        help="test examples per setting",
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--data-dir",
+        default=defaults.data_dir,
+        help="TFRecords folder: read if present, else generated and written",
+    )
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument(
+        "--learning-rate", type=float, default=defaults.learning_rate
+    )
+    parser.add_argument(
+        "--cosine-decay",
+        action="store_true",
+        help="decay the learning rate to 0 over training (cosine)",
+    )
+    parser.add_argument(
+        "--temperature-decay",
+        type=float,
+        default=defaults.temperature_decay,
+        help="per-step rate of the exponential Gumbel temperature schedule",
+    )
+    parser.add_argument(
+        "--strategy", choices=STRATEGIES, default=defaults.strategy
+    )
+    parser.add_argument("--jit-compile", action="store_true")
+    parser.add_argument(
+        "--history-examples",
+        type=int,
+        default=defaults.history_examples,
+        help="test examples per setting scored after every epoch (0: none)",
+    )
+    parser.add_argument("--output-dir", required=True)
+
+
+def add_num_direct_argument(
+    parser,
+    help_text="one setting, or several separated by commas (mixed training)",
+):
+    """Adds `--num-direct`: one CoSaL setting, or several."""
+    parser.add_argument(
+        "--num-direct",
+        type=num_direct_list,
+        default=CoSaLTrainingConfig.num_direct,
+        help=help_text,
+    )

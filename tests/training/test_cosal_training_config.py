@@ -1,0 +1,72 @@
+"""Tests for the CoSaL training config and its command-line flags."""
+
+import argparse
+
+import pytest
+
+from keras_lbie.training import CoSaLTrainingConfig
+from keras_lbie.training import add_training_arguments
+
+
+def parse(*argv, default_preset="cosal_paper"):
+    parser = argparse.ArgumentParser()
+    add_training_arguments(parser, default_preset=default_preset)
+    return parser.parse_args(["--output-dir", "run", *argv])
+
+
+def test_flag_defaults_are_the_config_defaults():
+    assert CoSaLTrainingConfig.from_args(parse()) == CoSaLTrainingConfig()
+    assert parse(default_preset="cosal").preset == "cosal"
+
+
+def test_flags_map_to_fields_and_overrides():
+    config = CoSaLTrainingConfig.from_args(
+        parse(
+            "--max-steps", "1", "--no-attention",
+            "--termination-mode", "expected", "--num-direct", "4,6,8",
+            "--train", "300", "--batch-size", "16", "--seed", "3",
+            "--cosine-decay",
+        )
+    )  # fmt: skip
+    assert config.num_direct == (4, 6, 8)
+    assert config.cosine_decay
+    assert config.overrides() == {
+        "seed": 3,
+        "max_steps": 1,
+        "use_attention": False,
+        "termination_mode": "expected",
+    }
+    # 100 examples per setting: 6 whole batches of 16 each.
+    assert config.examples_per_setting == 100
+    assert config.batches_per_setting == 6
+    assert config.train_steps == 3 * 6 * 10
+
+
+def test_default_overrides_hold_only_the_seed():
+    assert CoSaLTrainingConfig(seed=5).overrides() == {"seed": 5}
+
+
+@pytest.mark.parametrize("value", ["0", "10", "4,x", "", "4,,6"])
+def test_num_direct_rejects_bad_lists(value, capsys):
+    with pytest.raises(SystemExit):
+        parse("--num-direct", value)
+    assert "expected ints in 1..9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"train_examples": 0}, "train_examples"),
+        ({"test_examples": -1}, "test_examples"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"train_examples": 20, "batch_size": 32}, "at least one batch"),
+        (
+            {"train_examples": 60, "batch_size": 32, "num_direct": (4, 6)},
+            "at least one batch",
+        ),
+    ],
+)
+def test_rejects_runs_without_a_batch(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        CoSaLTrainingConfig(**kwargs)
