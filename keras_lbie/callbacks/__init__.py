@@ -1,5 +1,6 @@
 """keras_lbie.callbacks."""
 
+from keras_lbie.callbacks.colorization_samples import ColorizationSamples
 from keras_lbie.callbacks.gumbel_temperature_scheduler import (
     GumbelTemperatureScheduler,
 )
@@ -7,4 +8,8 @@ from keras_lbie.callbacks.gumbel_temperature_scheduler import (
     exponential_temperature_schedule,
 )
 
-__all__ = ["GumbelTemperatureScheduler", "exponential_temperature_schedule"]
+__all__ = [
+    "ColorizationSamples",
+    "GumbelTemperatureScheduler",
+    "exponential_temperature_schedule",
+]

@@ -1,11 +1,18 @@
-"""`lbie train` and `lbie evaluate`: CoSaL runs of `keras_lbie.training`."""
+"""`lbie train` and `lbie evaluate`: CoSaL runs of `keras_lbie.training`.
+
+`lbie evaluate --referit-dir DIR` scores a ReferIt segmenter instead (the
+paper's overall IoU and precision@0.5..0.9, `evaluate_referit`).
+"""
 
 import os
 
 from keras_lbie.cli.common import DEFAULT_MODEL
+from keras_lbie.cli.common import CLIError
+from keras_lbie.cli.common import _load_keras_file
 from keras_lbie.cli.common import add_model_argument
 from keras_lbie.cli.common import import_tensorflow
 from keras_lbie.cli.common import load_segmenter
+from keras_lbie.cli.common import note
 from keras_lbie.cli.common import output_folder
 from keras_lbie.training.cosal_training_config import CoSaLTrainingConfig
 from keras_lbie.training.cosal_training_config import add_num_direct_argument
@@ -13,6 +20,8 @@ from keras_lbie.training.cosal_training_config import add_training_arguments
 from keras_lbie.utils.validation import check_positive_int
 
 MODEL_FILE = "model.keras"
+REFERIT_SPLIT = "test"
+REFERIT_BATCH_SIZE = 8
 
 
 def add_parsers(commands):
@@ -33,11 +42,15 @@ def add_parsers(commands):
 
     evaluate = commands.add_parser(
         "evaluate",
-        help="print a model's CoSaL region IoU and colour mean IoU",
+        help="print a model's CoSaL or ReferIt metrics",
         description=(
             "Evaluates a model on CoSaL test splits: the paper's region IoU "
             "and the colour mean IoU, per num_direct setting. The splits "
-            "are those `lbie train` tests on with the same --seed."
+            "are those `lbie train` tests on with the same --seed. With "
+            "--referit-dir, evaluates a ReferIt segmenter (a .keras file, "
+            "or a ReferIt preset built with the folder's vocabulary) on a "
+            "split of a ReferIt-format folder instead: the paper's overall "
+            "IoU and precision@0.5..0.9 at the original image sizes."
         ),
     )
     add_model_argument(evaluate)
@@ -55,8 +68,31 @@ def add_parsers(commands):
     data.add_argument(
         "--data-dir", help="read the test splits from these TFRecords"
     )
+    data.add_argument(
+        "--referit-dir",
+        metavar="DIR",
+        help="evaluate a ReferIt segmenter on this ReferIt-format folder",
+    )
     evaluate.add_argument(
-        "--seed", type=int, default=0, help="the training run's seed"
+        "--seed", type=int, default=0, help="the training run's seed (CoSaL)"
+    )
+    # ReferIt-only options default to None, so that the CoSaL path can
+    # tell they were given.
+    evaluate.add_argument(
+        "--split",
+        choices=("train", "val", "trainval", "test"),
+        help=f"the ReferIt split to score (default: {REFERIT_SPLIT})",
+    )
+    evaluate.add_argument(
+        "--batch-size",
+        type=int,
+        help="ReferIt queries per forward pass (default: "
+        f"{REFERIT_BATCH_SIZE})",
+    )
+    evaluate.add_argument(
+        "--max-queries",
+        type=int,
+        help="score only the split's first N ReferIt queries",
     )
     evaluate.set_defaults(run=run_evaluate)
 
@@ -77,6 +113,20 @@ def run_train(args):
 
 def run_evaluate(args):
     """Prints the metrics of `args.model` on the test splits."""
+    if args.referit_dir is not None:
+        run_evaluate_referit(args)
+        return
+    given = [
+        flag
+        for flag, value in (
+            ("--split", args.split),
+            ("--batch-size", args.batch_size),
+            ("--max-queries", args.max_queries),
+        )
+        if value is not None
+    ]
+    if given:
+        raise CLIError(f"{', '.join(given)} apply to ReferIt (--referit-dir).")
     check_positive_int(args.test, "--test")
     segmenter = load_segmenter(args.model)
     from keras_lbie.training.cosal_training import evaluate_cosal
@@ -101,3 +151,75 @@ def print_metrics(overall, by_num_direct):
             f"{label}: region IoU {metrics['cosal_region_iou']:.4f}, "
             f"colour mean IoU {metrics['color_mean_iou']:.4f}"
         )
+
+
+def run_evaluate_referit(args):
+    """Prints the ReferIt metrics of `args.model` on `args.split`."""
+    if args.num_direct != CoSaLTrainingConfig.num_direct or args.seed != 0:
+        raise CLIError("--num-direct and --seed apply to CoSaL, not ReferIt.")
+    split = args.split or REFERIT_SPLIT
+    batch_size = (
+        REFERIT_BATCH_SIZE if args.batch_size is None else args.batch_size
+    )
+    check_positive_int(batch_size, "--batch-size")
+    if args.max_queries is not None:
+        check_positive_int(args.max_queries, "--max-queries")
+    segmenter = load_referit_segmenter(args.model, args.referit_dir)
+    from keras_lbie.training.referit_evaluation import evaluate_referit
+
+    values = evaluate_referit(
+        segmenter,
+        args.referit_dir,
+        split,
+        batch_size=batch_size,
+        max_queries=args.max_queries,
+    )
+    print_referit_metrics(values, split)
+
+
+def load_referit_segmenter(model, referit_dir):
+    """The `ReferItSegmenter` of a ReferIt preset or a `.keras` file.
+
+    A preset is built randomly initialised with the vocabulary file of
+    `referit_dir`.
+    """
+    import_tensorflow()
+    from keras_lbie.datasets.referit import VOCABULARY_FILE
+    from keras_lbie.models import ReferItSegmenter
+    from keras_lbie.models.referit_presets import REFERIT_PRESETS
+
+    if model in REFERIT_PRESETS:
+        note(
+            f"preset {model!r} has no trained weights: it is randomly "
+            "initialised."
+        )
+        return ReferItSegmenter.from_preset(
+            model, vocabulary=os.path.join(referit_dir, VOCABULARY_FILE)
+        )
+    if not os.path.isfile(model):
+        problem = (
+            f"no such model file: {model}"
+            if model.endswith(".keras") or os.sep in model
+            else f"unknown ReferIt preset {model!r}"
+        )
+        raise CLIError(
+            f"{problem}; a ReferIt model is a preset "
+            f"({', '.join(sorted(REFERIT_PRESETS))}) or a .keras file of a "
+            "ReferItSegmenter."
+        )
+    return _load_keras_file(model, ReferItSegmenter)
+
+
+def print_referit_metrics(values, split):
+    """Two lines: overall and mean IoU, then the precisions."""
+    print(
+        f"ReferIt {split}, {values['num_queries']} queries: overall IoU "
+        f"{values['overall_iou']:.4f}, mean IoU {values['mean_iou']:.4f}"
+    )
+    print(
+        ", ".join(
+            f"{key} {value:.4f}"
+            for key, value in values.items()
+            if key.startswith("precision@")
+        )
+    )

@@ -12,6 +12,7 @@ from keras_lbie.models.lbie_segmenter_backbone import check_input_keys
 from keras_lbie.models.lbie_segmenter_backbone import dtype_name
 from keras_lbie.models.lbie_segmenter_backbone import static_shape
 from keras_lbie.models.presets import PRESETS
+from keras_lbie.tokenizers.referit_tokenizer import ReferItTokenizer
 from keras_lbie.tokenizers.sentence_tokenizer import SentenceTokenizer
 from keras_lbie.tokenizers.sentence_tokenizer import cosal_vocabulary
 from keras_lbie.utils.validation import check_positive_int
@@ -34,15 +35,17 @@ def tokenize_dataset(dataset, tokenizer):
 
     Maps the batched elements `x`, `(x, y)` or `(x, y, sample_weight)` of
     `dataset`, where `x` is a dict with a string `"text"` `(batch,)` (as
-    `cosal.as_dataset` yields), to the same element with `x["text"]`
-    replaced by `x["token_ids"] = tokenizer(x["text"])`: the inputs of an
-    `LBIESegmenterBackbone`. Tokenization then runs in the `tf.data`
-    pipeline, so the backbone can be trained with `jit_compile=True` and
-    under `tf.distribute` strategies (neither accepts string inputs).
+    `cosal.as_dataset` and `referit.as_dataset` yield), to the same element
+    with `x["text"]` replaced by `x["token_ids"] = tokenizer(x["text"])`:
+    the inputs of an `LBIESegmenterBackbone` (with a `SentenceTokenizer`)
+    or a `ReferItSegmenterBackbone` (with a `ReferItTokenizer`).
+    Tokenization then runs in the `tf.data` pipeline, so the backbone can
+    be trained with `jit_compile=True` and under `tf.distribute` strategies
+    (neither accepts string inputs).
 
     Args:
         dataset: a batched `tf.data.Dataset` as above.
-        tokenizer: a `SentenceTokenizer`.
+        tokenizer: a `SentenceTokenizer` or a `ReferItTokenizer`.
 
     Returns:
         The mapped `tf.data.Dataset`.
@@ -60,10 +63,10 @@ def tokenize_dataset(dataset, tokenizer):
             "`dataset` must be a tf.data.Dataset. Received: "
             f"{type(dataset).__name__}"
         )
-    if not isinstance(tokenizer, SentenceTokenizer):
+    if not isinstance(tokenizer, (SentenceTokenizer, ReferItTokenizer)):
         raise TypeError(
-            "`tokenizer` must be a SentenceTokenizer. Received: "
-            f"{type(tokenizer).__name__}"
+            "`tokenizer` must be a SentenceTokenizer or a ReferItTokenizer. "
+            f"Received: {type(tokenizer).__name__}"
         )
     spec = dataset.element_spec
     x_spec = spec[0] if isinstance(spec, tuple) else spec

@@ -4,64 +4,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lbie.layers.bilinear_upsampling import BilinearUpsampling
 from keras_lbie.layers.conv_gru_fusion import ConvGRUFusion
 from keras_lbie.layers.hierarchical_text_encoder import HierarchicalTextEncoder
 from keras_lbie.layers.termination_gate import check_termination_mode
-from keras_lbie.losses.expected_step_cross_entropy import (
-    expected_step_cross_entropy,
-)
+from keras_lbie.models._segmentation import SegmentationObjective
+from keras_lbie.models._segmentation import check_encoder_filters
+from keras_lbie.models._segmentation import conv_encoder_layers
+from keras_lbie.models._segmentation import segmentation_head
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import check_temperature
-
-
-class _PixelCrossEntropy(keras.losses.Loss):
-    """Per-pixel sparse softmax cross-entropy on the final logits.
-
-    `y_pred` is the `logits` tensor `(batch, H, W, classes)`. Reduced by
-    `keras.losses.Loss`: the mean over pixels, divided by the number of
-    replicas under `tf.distribute` so summed replica gradients are those of
-    the global mean.
-    """
-
-    def call(self, y_true, y_pred):
-        return keras.losses.sparse_categorical_crossentropy(
-            ops.cast(y_true, "int32"), y_pred, from_logits=True
-        )
-
-
-class _ExpectedStepCrossEntropy(keras.losses.Loss):
-    """The released code's marginal likelihood, -log sum_t beta_t p_t(y).
-
-    `y_pred` is the pair `(step_logits, log_stop_probabilities)`; reduced as
-    `_PixelCrossEntropy`.
-    """
-
-    def call(self, y_true, y_pred):
-        step_logits, log_stop_probabilities = y_pred
-        return expected_step_cross_entropy(
-            y_true, step_logits, log_stop_probabilities
-        )
-
-
-def _labels(y):
-    """The class map `(batch, H, W)` from labels or packed CoSaL targets."""
-    if y is None:
-        raise ValueError(
-            "The model's loss needs targets: pass `y` (class ids "
-            "(batch, H, W)) to `fit` / `evaluate`."
-        )
-    y = ops.convert_to_tensor(y)
-    if len(y.shape) == 4 and y.shape[-1] == 2:
-        # `cosal.as_dataset(with_shape_map=True)`: [label, shape_map].
-        y = y[..., 0]
-    if len(y.shape) != 3:
-        raise ValueError(
-            "`y` must be class ids (batch, H, W) or the packed CoSaL target "
-            f"(batch, H, W, 2) [label, shape_map]. Received shape: "
-            f"{tuple(y.shape)}"
-        )
-    return ops.cast(y, "int32")
 
 
 def dtype_name(value):
@@ -151,24 +102,8 @@ def check_input_keys(inputs, keys):
         )
 
 
-def _check_filters(encoder_filters):
-    if isinstance(encoder_filters, (str, bytes)) or not hasattr(
-        encoder_filters, "__iter__"
-    ):
-        raise ValueError(
-            "`encoder_filters` must be a non-empty sequence of positive "
-            f"ints. Received: {encoder_filters!r}"
-        )
-    encoder_filters = tuple(encoder_filters)
-    if not encoder_filters:
-        raise ValueError("`encoder_filters` must not be empty.")
-    for filters in encoder_filters:
-        check_positive_int(filters, "encoder_filters")
-    return tuple(int(filters) for filters in encoder_filters)
-
-
 @keras.saving.register_keras_serializable(package="keras_lbie")
-class LBIESegmenterBackbone(keras.Model):
+class LBIESegmenterBackbone(SegmentationObjective, keras.Model):
     """The paper's language-based segmentation network, on token ids.
 
     Chen et al., "Language-Based Image Editing with Recurrent Attentive
@@ -315,7 +250,7 @@ class LBIESegmenterBackbone(keras.Model):
             ("max_words", max_words),
         ):
             check_positive_int(value, name)
-        encoder_filters = _check_filters(encoder_filters)
+        encoder_filters = check_encoder_filters(encoder_filters)
         check_termination_mode(termination_mode)
         check_temperature(temperature)
         if not isinstance(use_attention, bool):
@@ -338,21 +273,7 @@ class LBIESegmenterBackbone(keras.Model):
 
         # === Layers ===
         rescaling = keras.layers.Rescaling(1 / 255.0, name="image_rescaling")
-        convs, pools = [], {}
-        for index, filters in enumerate(encoder_filters):
-            convs.append(
-                keras.layers.Conv2D(
-                    filters,
-                    3,
-                    padding="same",
-                    activation="relu",
-                    name=f"image_conv_{index}",
-                )
-            )
-            if (index + 1) % pool_every == 0:
-                pools[index] = keras.layers.MaxPooling2D(
-                    2, name=f"image_pool_{len(pools)}"
-                )
+        encoder = conv_encoder_layers(encoder_filters, pool_every)
         text_encoder = HierarchicalTextEncoder(
             vocabulary_size,
             embedding_dim=embedding_dim,
@@ -371,18 +292,6 @@ class LBIESegmenterBackbone(keras.Model):
             early_exit=early_exit,
             name="fusion",
         )
-        classifier_hidden = keras.layers.Conv2D(
-            classifier_units, 1, activation="relu", name="classifier_hidden"
-        )
-        classifier_output = keras.layers.Conv2D(
-            num_classes, 1, name="classifier_output"
-        )
-        upsampling = BilinearUpsampling(
-            factor, kernel_size=2 * factor, name="upsampling"
-        )
-
-        def decode(features):
-            return upsampling(classifier_output(classifier_hidden(features)))
 
         # === Functional model ===
         image_input = keras.Input(
@@ -392,34 +301,21 @@ class LBIESegmenterBackbone(keras.Model):
             (max_sentences, max_words), dtype="int32", name="token_ids"
         )
         x = rescaling(image_input)
-        for index, conv in enumerate(convs):
-            x = conv(x)
-            if index in pools:
-                x = pools[index](x)
+        for layer in encoder:
+            x = layer(x)
         sentences = text_encoder(token_ids_input)
         sentence_mask = ops.any(ops.not_equal(token_ids_input, 0), axis=-1)
         details = fusion(
             x, sentences, text_mask=sentence_mask, return_details=True
         )
-        logits = decode(details["fusion"])
-        # Every step's output through the same decoder: steps join the batch.
-        step_outputs = details["step_outputs"]
-        _, _, height, width, channels = step_outputs.shape
-        step_logits = decode(
-            ops.reshape(step_outputs, (-1, height, width, channels))
+        outputs = segmentation_head(
+            details,
+            image_size=image_size,
+            factor=factor,
+            classifier_units=classifier_units,
+            num_classes=num_classes,
+            max_steps=max_steps,
         )
-        step_logits = ops.reshape(
-            step_logits, (-1, max_steps, image_size, image_size, num_classes)
-        )
-        log_stop = details["log_stop_probabilities"]
-        log_stop = ops.repeat(ops.repeat(log_stop, factor, 2), factor, 3)
-        outputs = {
-            "logits": logits,
-            "step_logits": step_logits,
-            "log_stop_probabilities": log_stop,
-            "attention": details["attention"],
-            "stop_step": details["stop_step"],
-        }
         super().__init__(
             inputs={"image": image_input, "token_ids": token_ids_input},
             outputs=outputs,
@@ -463,39 +359,6 @@ class LBIESegmenterBackbone(keras.Model):
         """True when the objective is the released code's expected loss."""
         return self.termination_mode == "expected" and self.max_steps > 1
 
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
-        labels = _labels(y)
-        if self._compile_loss is not None:
-            losses = [
-                self._compile_loss(labels, y_pred["logits"], sample_weight)
-            ]
-        elif self.uses_expected_loss:
-            losses = [
-                _ExpectedStepCrossEntropy(name="expected_step_cross_entropy")(
-                    labels,
-                    (y_pred["step_logits"], y_pred["log_stop_probabilities"]),
-                    _pixel_weights(sample_weight),
-                )
-            ]
-        else:
-            losses = [
-                _PixelCrossEntropy(name="pixel_cross_entropy")(
-                    labels, y_pred["logits"], _pixel_weights(sample_weight)
-                )
-            ]
-        # Regularisation losses, scaled for distribution as Keras does.
-        losses += [
-            self._aggregate_additional_loss(loss) for loss in self.losses
-        ]
-        return ops.sum(ops.stack(losses)) if len(losses) > 1 else losses[0]
-
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        if isinstance(y_pred, dict):
-            y_pred = y_pred["logits"]
-        return super().compute_metrics(x, y, y_pred, sample_weight)
-
     def get_config(self):
         return {
             "name": self.name,
@@ -524,13 +387,3 @@ class LBIESegmenterBackbone(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _pixel_weights(sample_weight):
-    """A `(batch,)` weight as `(batch, 1, 1)`, so it weights every pixel."""
-    if sample_weight is None:
-        return None
-    sample_weight = ops.convert_to_tensor(sample_weight)
-    if len(sample_weight.shape) == 1:
-        sample_weight = sample_weight[:, None, None]
-    return sample_weight

@@ -1,4 +1,4 @@
-"""keras_lbie.training: CoSaL training and evaluation runs.
+"""keras_lbie.training: CoSaL training and evaluation runs, ReferIt scoring.
 
 - `CoSaLTrainingConfig`: what a run trains, on which data, for how long;
   `add_training_arguments(parser, default_preset)` adds its command-line
@@ -9,6 +9,11 @@
   the paper's region IoU and the colour mean IoU; `metric_values`.
 - `CoSaLSplit`, `cosal_train_splits`, `cosal_test_splits`: a run's
   splits, generated or written to and read from TFRecord shards.
+- `evaluate_referit(segmenter, root, split)`: the paper's ReferIt overall
+  IoU and precision@0.5..0.9 at the original image resolution;
+  `evaluate_referit_predictions` scores any per-query rule (e.g.
+  `whole_image_prediction`, the trivial baseline); `format_table3` and
+  `PAPER_TABLE3` lay them out as the paper's Table 3.
 
 Names load on first use: the config and its flags without TensorFlow, for
 the `lbie` command's parsers.
@@ -26,6 +31,11 @@ _EXPORTS = {
     "CoSaLSplit": "cosal_split",
     "cosal_train_splits": "cosal_split",
     "cosal_test_splits": "cosal_split",
+    "PAPER_TABLE3": "referit_evaluation",
+    "evaluate_referit": "referit_evaluation",
+    "evaluate_referit_predictions": "referit_evaluation",
+    "format_table3": "referit_evaluation",
+    "whole_image_prediction": "referit_evaluation",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -18,6 +18,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_lbie.datasets import cosal
+from keras_lbie.datasets import referit
 from keras_lbie.export import DEFAULT_SIGNATURE
 from keras_lbie.models import available_presets
 
@@ -211,6 +212,36 @@ def test_evaluate_prints_both_metrics_of_a_saved_model(trained_run):
         f"colour mean IoU {metrics['color_mean_iou']:.4f}"
     )
     assert_quiet(result.stderr)
+
+
+def test_evaluate_a_referit_preset_on_a_referit_folder(tmp_path):
+    referit.write_referit_format(
+        tmp_path / "referit", 3, seed=0, image_size=(48, 64)
+    )
+    result = run_lbie(
+        tmp_path, "evaluate", "--model", "referit_small",
+        "--referit-dir", "referit", "--max-queries", 5, "--batch-size", 4,
+    )  # fmt: skip
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2, result.stdout
+    assert lines[0].startswith("ReferIt test, 5 queries: overall IoU 0.")
+    assert ", mean IoU 0." in lines[0]
+    assert lines[1].startswith("precision@0.5 0.")
+    assert lines[1].count("precision@") == 5
+    assert "preset 'referit_small' has no trained weights" in result.stderr
+    assert_quiet(result.stderr)
+
+
+def test_evaluate_rejects_options_of_the_other_data_set(tmp_path):
+    result = run_lbie(
+        tmp_path, "evaluate", "--referit-dir", "referit",
+        "--num-direct", "6", status=1,
+    )  # fmt: skip
+    assert_one_error(result, "--num-direct and --seed apply to CoSaL")
+    result = run_lbie(
+        tmp_path, "evaluate", "--max-queries", 5, "--split", "val", status=1
+    )
+    assert_one_error(result, "--split, --max-queries apply to ReferIt")
 
 
 def test_export_a_saved_model_once_per_version(trained_run):

@@ -1,0 +1,226 @@
+import copy
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_lbie.models.lbie_segmenter import _check_text
+from keras_lbie.models.lbie_segmenter import _edit_images
+from keras_lbie.models.lbie_segmenter import _edit_texts
+from keras_lbie.models.lbie_segmenter import tokenize_dataset
+from keras_lbie.models.lbie_segmenter_backbone import check_image
+from keras_lbie.models.lbie_segmenter_backbone import check_input_keys
+from keras_lbie.models.referit_presets import REFERIT_PRESETS
+from keras_lbie.models.referit_segmenter_backbone import (
+    ReferItSegmenterBackbone,
+)
+from keras_lbie.models.referit_segmenter_backbone import conv_image_encoder
+from keras_lbie.tokenizers.referit_tokenizer import ReferItTokenizer
+from keras_lbie.tokenizers.referit_tokenizer import load_vocabulary
+from keras_lbie.utils.validation import check_positive_int
+
+
+@keras.saving.register_keras_serializable(package="keras_lbie")
+class ReferItSegmenter(keras.Model):
+    """Referring-expression segmentation from raw images and raw text.
+
+    Chen et al., "Language-Based Image Editing with Recurrent Attentive
+    Models", CVPR 2018, Section 4.2 (ReferIt). A functional model in the
+    keras-hub task style: a `ReferItTokenizer` turns each expression into
+    word ids inside the graph (text_objseg's rules: 20 words, left-padded,
+    longer expressions **truncated**, unknown words `<unk>`), and a
+    `ReferItSegmenterBackbone` maps the image and the ids to per-pixel
+    logits of background (0) and the referred object (1). Saved and
+    exported models therefore take raw strings.
+
+    Build it from a preset (`available_referit_presets()`) and the data
+    set's vocabulary:
+
+        segmenter = ReferItSegmenter.from_preset(
+            "referit_paper", vocabulary="referit/vocabulary_referit.txt")
+
+    or from its parts, `ReferItSegmenter(backbone, tokenizer)`.
+
+    Training: as for `LBIESegmenter`, train `segmenter.backbone` on a
+    tokenized `tf.data` pipeline (`segmenter.tokenize_dataset(dataset)`,
+    e.g. of `keras_lbie.datasets.referit.as_dataset`), so the step can be
+    XLA-compiled and distributed; the segmenter shares its weights.
+
+    Args:
+        backbone: a `ReferItSegmenterBackbone`.
+        tokenizer: a `ReferItTokenizer` with the backbone's
+            `vocabulary_size` and `sequence_length`.
+        **kwargs: standard model arguments (`name`, ...).
+
+    Inputs:
+        A dict with `"image"` `(batch, image_size, image_size, 3)` RGB,
+        uint8 or float in [0, 255], already resized and padded to the
+        model's size (`referit.as_dataset` does it; nothing is resized
+        here: another size is an error), and `"text"` a string tensor
+        `(batch,)`, one expression per image.
+
+    Outputs:
+        The logits `(batch, image_size, image_size, 2)`; the object mask is
+        `logits[..., 1] > logits[..., 0]`.
+
+    Example:
+    >>> segmenter = ReferItSegmenter.from_preset(
+    ...     "referit_small", vocabulary=["<pad>", "<unk>", "the", "circle"])
+    >>> images = np.zeros((2, 128, 128, 3), "uint8")
+    >>> segmenter({"image": images, "text": ["the circle", "circle"]}).shape
+    TensorShape([2, 128, 128, 2])
+    >>> segmenter.segment(images, ["the circle", "circle"]).shape
+    (2, 128, 128)
+    """
+
+    def __init__(self, backbone, tokenizer, **kwargs):
+        if not isinstance(backbone, ReferItSegmenterBackbone):
+            raise TypeError(
+                "`backbone` must be a ReferItSegmenterBackbone. Received: "
+                f"{type(backbone).__name__}"
+            )
+        if not isinstance(tokenizer, ReferItTokenizer):
+            raise TypeError(
+                "`tokenizer` must be a ReferItTokenizer. Received: "
+                f"{type(tokenizer).__name__}"
+            )
+        for attribute in ("vocabulary_size", "sequence_length"):
+            if getattr(tokenizer, attribute) != getattr(backbone, attribute):
+                raise ValueError(
+                    f"The tokenizer's `{attribute}` "
+                    f"({getattr(tokenizer, attribute)}) must equal the "
+                    f"backbone's ({getattr(backbone, attribute)})."
+                )
+        size = backbone.image_size
+        image = keras.Input((size, size, 3), dtype="float32", name="image")
+        text = keras.Input((), dtype="string", name="text")
+        token_ids = tokenizer(text)
+        logits = backbone({"image": image, "token_ids": token_ids})["logits"]
+        super().__init__(
+            inputs={"image": image, "text": text}, outputs=logits, **kwargs
+        )
+        self.backbone = backbone
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def from_preset(cls, preset, vocabulary, **overrides):
+        """Builds a randomly initialised segmenter from a named configuration.
+
+        Args:
+            preset: str, a name from `available_referit_presets()`.
+            vocabulary: the data set's words: a list of str (index = id,
+                starting `<pad>`, holding `<unk>`) or the path of a
+                vocabulary file (`load_vocabulary`), e.g. the
+                `vocabulary_referit.txt` of the ReferIt release or of a
+                `referit.write_referit_format` folder.
+            **overrides: `ReferItSegmenterBackbone` arguments replacing the
+                preset's, e.g. `encoder_weights="imagenet"` or `max_steps=1`;
+                `sequence_length` also sets the tokenizer's. For presets
+                with a small convolutional encoder also `encoder_filters`
+                and `pool_every` (`conv_image_encoder`). `vocabulary_size`
+                comes from the vocabulary.
+
+        Returns:
+            A `ReferItSegmenter`.
+
+        Raises:
+            ValueError: unknown preset or override name, bad vocabulary.
+            TypeError, FileNotFoundError: bad vocabulary argument or file.
+        """
+        if preset not in REFERIT_PRESETS:
+            raise ValueError(
+                f"Unknown preset {preset!r}. Available presets: "
+                f"{sorted(REFERIT_PRESETS)}"
+            )
+        entry = REFERIT_PRESETS[preset]
+        config = copy.deepcopy(entry["config"])
+        encoder_args = copy.deepcopy(entry["encoder"])
+        allowed = set(config) | set(encoder_args or ())
+        unknown = sorted(set(overrides) - allowed)
+        if unknown:
+            raise ValueError(
+                f"Unknown override(s) {unknown} for preset {preset!r}. "
+                f"Allowed: {sorted(allowed)}"
+            )
+        for key, value in overrides.items():
+            if key in config:
+                config[key] = value
+            else:
+                encoder_args[key] = value
+        if isinstance(vocabulary, (str, os.PathLike)):
+            vocabulary = load_vocabulary(vocabulary)
+        tokenizer = ReferItTokenizer(
+            vocabulary,
+            sequence_length=config["sequence_length"],
+            name="tokenizer",
+        )
+        image_encoder = None
+        if encoder_args is not None:
+            image_encoder = conv_image_encoder(
+                config["image_size"], **encoder_args
+            )
+        backbone = ReferItSegmenterBackbone(
+            vocabulary_size=tokenizer.vocabulary_size,
+            image_encoder=image_encoder,
+            name="backbone",
+            **config,
+        )
+        return cls(backbone, tokenizer, name=f"referit_segmenter_{preset}")
+
+    @property
+    def image_size(self):
+        """The height and width of the images the model takes."""
+        return self.backbone.image_size
+
+    def call(self, inputs, training=None, mask=None):
+        check_input_keys(inputs, ("image", "text"))
+        check_image(inputs["image"], self.backbone.image_size)
+        _check_text(inputs["text"], "text")
+        return super().call(inputs, training=training, mask=mask)
+
+    def tokenize_dataset(self, dataset):
+        """`tokenize_dataset(dataset, self.tokenizer)`: backbone inputs."""
+        return tokenize_dataset(dataset, self.tokenizer)
+
+    def segment(self, images, texts, batch_size=8):
+        """The object masks of images and expressions (eager, numpy).
+
+        Args:
+            images: uint8 or float RGB in [0, 255], `(batch, image_size,
+                image_size, 3)` or one image `(image_size, image_size, 3)`,
+                already resized and padded (nothing is resized).
+            texts: one expression per image: a list of str, or a str.
+            batch_size: positive int, examples per forward pass.
+
+        Returns:
+            A bool array `(batch, image_size, image_size)`, True on the
+            referred object (the object logit above the background's). Map
+            it to the original image with `referit.unpad_and_resize`.
+        """
+        check_positive_int(batch_size, "batch_size")
+        images = _edit_images(images, self.backbone.image_size)
+        texts = _edit_texts(texts, len(images))
+        token_ids = self.tokenizer(tf.constant(texts, tf.string)).numpy()
+        logits = self.backbone.predict(
+            {"image": images, "token_ids": token_ids},
+            batch_size=batch_size,
+            verbose=0,
+        )["logits"]
+        return np.argmax(logits, axis=-1) == 1
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("backbone", "tokenizer"):
+            if isinstance(config[key], dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
