@@ -53,7 +53,7 @@ PRESETS = {
         "description": (
             "A wider CoSaL model: 8-8-16-16-32-32 encoder, 32-unit text "
             "encoder, attention, C-GRU and classifier, T=4, Gumbel gates; "
-            "trained on num_direct 4, 6 and 8 together."
+            "trained weights (num_direct 4, 6 and 8 together)."
         ),
         "config": {
             **_COSAL_PAPER,
@@ -65,7 +65,7 @@ PRESETS = {
             "attention_units": 32,
             "classifier_units": 32,
         },
-        "weights": None,
+        "weights": "cosal.weights.h5",
     },
 }
 
