@@ -144,9 +144,21 @@ class ColorizationSamples(keras.callbacks.Callback):
         self.write_grid(ab, path)
         self.paths.append(path)
 
-    def write_grid(self, ab, path):
-        """Writes the grid for predicted `ab` `(batch, S, S, 2)` to `path`."""
-        columns = [("input", np.zeros_like(ab)), ("ours", ab)]
+    def write_grid(self, ab, path, baseline_ab=None):
+        """Writes the grid for predicted `ab` `(batch, S, S, 2)` to `path`.
+
+        `baseline_ab`, when given, adds a "no text" column before "ours":
+        the colours of a model that did not read the captions (the layout
+        of the paper's Figure 6).
+        """
+        columns = [("input", np.zeros_like(ab))]
+        if baseline_ab is not None:
+            baseline_ab = np.asarray(baseline_ab)
+            check_image_channels(
+                baseline_ab, self.image_l.shape[1], 2, "baseline_ab"
+            )
+            columns.append(("no text", baseline_ab))
+        columns.append(("ours", ab))
         if self.ab is not None:
             columns.append(("truth", self.ab))
         panels = {

@@ -9,6 +9,11 @@ import sys
 import zipfile
 
 DEFAULT_MODEL = "cosal"
+# The presets the help lists, which cannot import the preset tables without
+# TensorFlow; tests/cli checks them against `available_presets()` and
+# `available_colorizer_presets()`.
+SEGMENTER_PRESET_NAMES = ("cosal", "cosal_paper")
+COLORIZER_PRESET_NAMES = ("cosal_colorizer", "flowers_paper")
 
 
 class CLIError(Exception):
@@ -47,14 +52,29 @@ def import_tensorflow():
         os.close(devnull)
 
 
-def add_model_argument(parser):
-    """Adds `--model PRESET_OR_PATH`, default `DEFAULT_MODEL`."""
+def model_help(colorizers=False):
+    """What `--model` (or `lbie export`'s MODEL) takes, for its help."""
+    presets = f"segmenters: {', '.join(SEGMENTER_PRESET_NAMES)}"
+    if colorizers:
+        presets += f"; colorizers: {', '.join(COLORIZER_PRESET_NAMES)}"
+    return (
+        f"a preset name ({presets}) or a .keras file saved by `lbie train` "
+        "or Keras' model.save"
+    )
+
+
+def add_model_argument(parser, colorizers=False):
+    """Adds `--model PRESET_OR_PATH`, default `DEFAULT_MODEL`.
+
+    Args:
+        parser: the command's parser.
+        colorizers: bool, whether the command also takes colorizers.
+    """
     parser.add_argument(
         "--model",
         default=DEFAULT_MODEL,
         metavar="PRESET_OR_PATH",
-        help="a preset name or a .keras file saved by `lbie train` "
-        f"(default: {DEFAULT_MODEL})",
+        help=f"{model_help(colorizers)} (default: {DEFAULT_MODEL})",
     )
 
 
@@ -62,20 +82,52 @@ def load_segmenter(model):
     """The `LBIESegmenter` of a preset name or a `.keras` file path.
 
     Raises:
-        CLIError: `model` is neither a preset nor a loadable `.keras` file
-            of an `LBIESegmenter`; the message lists the presets.
+        CLIError: `model` is neither a segmenter preset nor a loadable
+            `.keras` file of an `LBIESegmenter`; the message lists the
+            presets.
+    """
+    return load_model(model, colorizers=False)
+
+
+def load_model(model, colorizers=True):
+    """The model of a preset name or a `.keras` file path.
+
+    Args:
+        model: str, a preset name or a path.
+        colorizers: bool, whether an `LBIEColorizer` is accepted besides
+            an `LBIESegmenter`.
+
+    Raises:
+        CLIError: `model` is neither an accepted preset nor a loadable
+            `.keras` file of an accepted model; the message lists the
+            accepted presets.
     """
     import_tensorflow()
+    from keras_lbie.models import LBIEColorizer
     from keras_lbie.models import LBIESegmenter
+    from keras_lbie.models.colorizer_presets import COLORIZER_PRESETS
     from keras_lbie.models.presets import PRESETS
 
-    if model in PRESETS:
-        if PRESETS[model]["weights"] is None:
-            note(
-                f"preset {model!r} has no trained weights yet: it is "
-                "randomly initialised."
-            )
-        return LBIESegmenter.from_preset(model)
+    kinds = {"segmenter": (PRESETS, LBIESegmenter)}
+    if colorizers:
+        kinds["colorizer"] = (COLORIZER_PRESETS, LBIEColorizer)
+    for presets, model_class in kinds.values():
+        if model in presets:
+            if presets[model]["weights"] is None:
+                note(
+                    f"preset {model!r} has no trained weights yet: it is "
+                    "randomly initialised."
+                )
+            return model_class.from_preset(model)
+    accepted = "; ".join(
+        f"{kind} presets: {', '.join(sorted(presets))}"
+        for kind, (presets, _) in kinds.items()
+    )
+    if not colorizers and model in COLORIZER_PRESETS:
+        raise CLIError(
+            f"{model!r} is a colorizer preset; this command takes a "
+            f"segmenter ({accepted}) or a .keras file of one."
+        )
     if not os.path.isfile(model):
         problem = (
             f"no such model file: {model}"
@@ -83,13 +135,21 @@ def load_segmenter(model):
             else f"unknown preset {model!r}"
         )
         raise CLIError(
-            f"{problem}; a model is a preset ({', '.join(sorted(PRESETS))}) "
-            "or a .keras file saved by `lbie train`."
+            f"{problem}; a model is a preset ({accepted}) or a .keras file "
+            "saved by `lbie train` or Keras' model.save."
         )
-    return _load_keras_file(model, LBIESegmenter)
+    return _load_keras_file(
+        model, tuple(model_class for _, model_class in kinds.values())
+    )
 
 
-def _load_keras_file(path, expected_class):
+def _load_keras_file(path, expected_classes):
+    """The model of a `.keras` file, if it is one of `expected_classes`.
+
+    Args:
+        path: str, the file.
+        expected_classes: a class, or a tuple of classes.
+    """
     import keras
 
     if not path.endswith(".keras"):
@@ -98,10 +158,12 @@ def _load_keras_file(path, expected_class):
         model = keras.saving.load_model(path)
     except (ValueError, TypeError, OSError, zipfile.BadZipFile) as error:
         raise CLIError(f"cannot load the model {path}: {error}") from error
-    if not isinstance(model, expected_class):
+    if not isinstance(model, expected_classes):
+        if not isinstance(expected_classes, tuple):
+            expected_classes = (expected_classes,)
+        expected = " or ".join(c.__name__ for c in expected_classes)
         raise CLIError(
-            f"{path} holds a {type(model).__name__}, not an "
-            f"{expected_class.__name__}."
+            f"{path} holds a {type(model).__name__}, not an {expected}."
         )
     return model
 

@@ -1,4 +1,8 @@
-"""`lbie edit`: colour an image file from a description."""
+"""`lbie edit`: colour an image file from a description.
+
+A segmenter colours the image's regions with its classes' colours; a
+colorizer keeps the image's lightness and predicts its colours.
+"""
 
 import os
 
@@ -9,7 +13,7 @@ from PIL import UnidentifiedImageError
 
 from keras_lbie.cli.common import CLIError
 from keras_lbie.cli.common import add_model_argument
-from keras_lbie.cli.common import load_segmenter
+from keras_lbie.cli.common import load_model
 from keras_lbie.cli.common import note
 from keras_lbie.cli.common import output_file
 from keras_lbie.cli.common import write_attention_figure
@@ -23,7 +27,10 @@ def add_parsers(commands):
         description=(
             "Colours IMAGE as DESCRIPTION says and writes the result as a "
             "PNG of the image's size. Images of another size than the "
-            "model's input are resized to it, and the edit back."
+            "model's input are resized to it, and the edit back. A "
+            "segmenter (the default) paints each region in its predicted "
+            "class colour; a colorizer (--model cosal_colorizer) keeps the "
+            "image's own lightness at full size and predicts its colours."
         ),
     )
     parser.add_argument("image", metavar="IMAGE", help="a PNG or JPEG file")
@@ -35,12 +42,12 @@ def add_parsers(commands):
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUT.png", help="the PNG"
     )
-    add_model_argument(parser)
+    add_model_argument(parser, colorizers=True)
     parser.add_argument(
         "--steps",
         action="store_true",
         help="also write the attended sentences and stopping-step map to "
-        "OUT_steps.png",
+        "OUT_steps.png (segmenters only)",
     )
     parser.set_defaults(run=run)
 
@@ -50,18 +57,22 @@ def run(args):
     description = check_description(args.description)
     output = output_file(args.output)
     pixels = read_image(args.image)
-    segmenter = load_segmenter(args.model)
-    size = segmenter.image_size
-    model_input = _resized(pixels, (size, size))
-    if model_input is not pixels:
-        note(
-            f"resized {args.image} from {_size_text(pixels)} to the model's "
-            f"{_size_text(model_input)}; the edit is scaled back to "
-            f"{_size_text(pixels)}."
-        )
-    edited, details = segmenter.edit(
-        model_input, description, return_details=True
+    model = load_model(args.model)
+    from keras_lbie.models import LBIEColorizer
+
+    if isinstance(model, LBIEColorizer):
+        if args.steps:
+            raise CLIError(
+                f"--steps is not supported for colorizers ({args.model} is "
+                "one): it draws a segmenter's attention and stopping steps."
+            )
+        _write_png(_colorize(model, pixels, description, args.image), output)
+        print(f"Wrote the colorized image to {output}")
+        return
+    model_input = _model_input(
+        pixels, model.image_size, args.image, "the edit is scaled back to {}."
     )
+    edited, details = model.edit(model_input, description, return_details=True)
     _write_png(_resized(edited[0], pixels.shape[:2], nearest=True), output)
     print(f"Wrote the edited image to {output}")
     if args.steps:
@@ -74,6 +85,40 @@ def run(args):
             title=f"{os.path.basename(args.image)}, model {args.model}",
         )
         print(f"Wrote the attention and stopping-step panel to {steps}")
+
+
+def _colorize(colorizer, pixels, description, path):
+    """uint8 `(height, width, 3)`: `pixels` recoloured at their own size."""
+    from keras import ops
+
+    from keras_lbie.models.lbie_colorizer import colorize_at_input_size
+    from keras_lbie.models.lbie_colorizer import scaled_lightness
+
+    model_input = _model_input(
+        pixels,
+        colorizer.image_size,
+        path,
+        "the predicted colours are scaled back to {} and laid over the "
+        "image's own lightness.",
+    )
+    image_l = ops.convert_to_numpy(scaled_lightness(model_input[None]))
+    ab = colorizer.predict_ab(image_l, [description])
+    return ops.convert_to_numpy(colorize_at_input_size(pixels[None], ab))[0]
+
+
+def _model_input(pixels, size, path, scaled_back):
+    """`pixels` at the model's `size`, with a note if they were resized.
+
+    `scaled_back` ends the note; `{}` in it becomes the image's size.
+    """
+    model_input = _resized(pixels, (size, size))
+    if model_input is not pixels:
+        note(
+            f"resized {path} from {_size_text(pixels)} to the model's "
+            f"{_size_text(model_input)}; "
+            + scaled_back.format(_size_text(pixels))
+        )
+    return model_input
 
 
 def check_description(description):

@@ -1,6 +1,7 @@
 """`lbie export`: a SavedModel for TensorFlow Serving."""
 
-from keras_lbie.cli.common import load_segmenter
+from keras_lbie.cli.common import load_model
+from keras_lbie.cli.common import model_help
 from keras_lbie.cli.common import output_folder
 from keras_lbie.utils.validation import check_positive_int
 
@@ -13,13 +14,14 @@ def add_parsers(commands):
         description=(
             "Writes MODEL as a SavedModel in TF Serving's layout, "
             "DIR/NAME/VERSION, taking raw images (any size, or PNG/JPEG "
-            "bytes) and raw descriptions (keras_lbie.export)."
+            "bytes) and raw descriptions (keras_lbie.export). MODEL is a "
+            "segmenter or a colorizer."
         ),
     )
     parser.add_argument(
         "model",
         metavar="MODEL",
-        help="a preset name or a .keras file saved by `lbie train`",
+        help=model_help(colorizers=True),
     )
     parser.add_argument(
         "export_dir", metavar="DIR", help="the model base folder"
@@ -37,10 +39,10 @@ def run(args):
     """Exports the model and prints where."""
     check_positive_int(args.version, "--version")
     export_dir = output_folder(args.export_dir)
-    segmenter = load_segmenter(args.model)
+    model = load_model(args.model)
     from keras_lbie.export import export_saved_model
 
     path = export_saved_model(
-        segmenter, export_dir, name=args.name, version=args.version
+        model, export_dir, name=args.name, version=args.version
     )
     print(f"Exported {args.model} to {path}")

@@ -17,6 +17,7 @@ a description, and make, train, evaluate and export the models.
 
   lbie demo                                  edit a CoSaL example
   lbie edit shapes.png "The circle is red." -o edited.png --steps
+  lbie edit gray.png "The circle is red." -o colour.png --model cosal_colorizer
   lbie cosal generate --out data             CoSaL TFRecords
   lbie train --data-dir data --output-dir run
   lbie evaluate --model run/model.keras --data-dir data

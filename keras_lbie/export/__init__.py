@@ -1,6 +1,7 @@
 """keras_lbie.export: SavedModels for TensorFlow Serving.
 
-- `export_saved_model(segmenter, export_dir, name, version)`: writes
+- `export_saved_model(model, export_dir, name, version)`: writes an
+  `LBIESegmenter` or `LBIEColorizer` to
   `export_dir/name/version/` with raw-input signatures (`image` uint8 of any
   size or PNG/JPEG `image_bytes`, `text` strings).
 """

@@ -3,6 +3,9 @@ import os
 import keras
 import tensorflow as tf
 
+from keras_lbie.models.lbie_colorizer import LBIEColorizer
+from keras_lbie.models.lbie_colorizer import colorize_at_input_size
+from keras_lbie.models.lbie_colorizer import scaled_lightness
 from keras_lbie.models.lbie_segmenter import CLASS_COLORS
 from keras_lbie.models.lbie_segmenter import LBIESegmenter
 from keras_lbie.utils.validation import check_positive_int
@@ -12,29 +15,42 @@ DEFAULT_SIGNATURE = "serving_default"
 ENCODED_SIGNATURE = "serving_encoded"
 
 
-def export_saved_model(segmenter, export_dir, name="lbie", version=1):
-    """Writes a segmenter as a SavedModel for TensorFlow Serving.
+def export_saved_model(model, export_dir, name="lbie", version=1):
+    """Writes a segmenter or colorizer as a SavedModel for TF Serving.
 
     The model lands in TF Serving's layout, `export_dir/name/version/`,
     loadable with `tf.saved_model.load` in a process that has TensorFlow
     and nothing else (tokenisation is core TF string ops and a lookup
-    table inside the graph). Two signatures:
+    table inside the graph). Two signatures, whose image inputs are RGB
+    of any size, resized to the model's `image_size` in the graph
+    (bilinear with antialiasing), and whose outputs come back at each
+    input's size:
 
     - `"serving_default"`, inputs `image` uint8 `(batch, height, width, 3)`
-      of any size (one size per request; resized to the model's
-      `image_size` in the graph, bilinear with antialiasing) and `text`
-      string `(batch,)`, one description per image. Outputs: `logits`
-      float32 `(batch, image_size, image_size, num_classes)`, `labels`
-      int32 `(batch, height, width)` and `edited_image` uint8
-      `(batch, height, width, 3)`: the predicted classes, and their
-      colours (`LBIESegmenter.edit`), at the input's size
-      (nearest-neighbour).
+      (one size per request) and `text` string `(batch,)`, one
+      description per image.
     - `"serving_encoded"`, inputs `image_bytes` string `(batch,)`, image
       files (PNG, JPEG, GIF, BMP or WebP; sizes may differ within a batch;
-      grayscale or RGBA is converted to RGB), and `text`. Outputs:
-      `logits`, and `edited_png_bytes` string `(batch,)`, each edited image
-      PNG-encoded at its input's size (the `_bytes` suffix makes TF
-      Serving's REST API send it base64-encoded).
+      grayscale or RGBA is converted to RGB), and `text`. Its edited
+      images come back PNG-encoded (the `_bytes` suffix of their name
+      makes TF Serving's REST API send them base64-encoded).
+
+    Outputs of an `LBIESegmenter`: `logits` float32 `(batch, image_size,
+    image_size, num_classes)` from both signatures; from
+    `"serving_default"`, `labels` int32 `(batch, height, width)` and
+    `edited_image` uint8 `(batch, height, width, 3)`, the predicted classes
+    and their colours (`LBIESegmenter.edit`) at the input's size
+    (nearest-neighbour); from `"serving_encoded"`, `edited_png_bytes`
+    string `(batch,)`.
+
+    Outputs of an `LBIEColorizer` (only the images' lightness is used,
+    so gray images sent as RGB work): `ab` float32 `(batch, image_size,
+    image_size, 2)`, the predicted ab scaled to [-1, 1], from both
+    signatures; from `"serving_default"`, `colorized_image` uint8
+    `(batch, height, width, 3)`, the input's own lightness with the ab
+    upsampled bilinearly to its size (`colorize_at_input_size`; at the
+    model's size, `LBIEColorizer.colorize`); from `"serving_encoded"`,
+    `colorized_png_bytes` string `(batch,)`.
 
     Bad requests fail with a message naming the input: an empty batch,
     image and text batches of different sizes, a zero-sized image, or
@@ -44,7 +60,7 @@ def export_saved_model(segmenter, export_dir, name="lbie", version=1):
     the wrong dtype.
 
     Args:
-        segmenter: an `LBIESegmenter`.
+        model: an `LBIESegmenter` or an `LBIEColorizer`.
         export_dir: str or path-like, the model base path TF Serving
             watches.
         name: str, the model name (a folder name: no path separators).
@@ -59,10 +75,18 @@ def export_saved_model(segmenter, export_dir, name="lbie", version=1):
     >>> served = tf.saved_model.load(path).signatures["serving_default"]
     >>> served(image=images, text=texts)["edited_image"]
     """
-    if not isinstance(segmenter, LBIESegmenter):
+    serving_class = next(
+        (
+            serving
+            for model_class, serving in _SERVING_CLASSES.items()
+            if isinstance(model, model_class)
+        ),
+        None,
+    )
+    if serving_class is None:
         raise TypeError(
-            "`segmenter` must be an LBIESegmenter. Received: "
-            f"{type(segmenter).__name__}"
+            "`model` must be an LBIESegmenter or an LBIEColorizer. "
+            f"Received: {type(model).__name__}"
         )
     _check_name(name)
     check_positive_int(version, "version")
@@ -74,11 +98,11 @@ def export_saved_model(segmenter, export_dir, name="lbie", version=1):
             "`version`."
         )
     archive = keras.export.ExportArchive()
-    archive.track(segmenter)
-    serving = _ServingFunctions(segmenter)
+    archive.track(model)
+    serving = serving_class(model)
     archive.add_endpoint(
         DEFAULT_SIGNATURE,
-        serving.edit_pixels,
+        serving.serve_pixels,
         input_signature=[
             tf.TensorSpec([None, None, None, 3], tf.uint8, name="image"),
             tf.TensorSpec([None], tf.string, name="text"),
@@ -86,7 +110,7 @@ def export_saved_model(segmenter, export_dir, name="lbie", version=1):
     )
     archive.add_endpoint(
         ENCODED_SIGNATURE,
-        serving.edit_encoded,
+        serving.serve_encoded,
         input_signature=[
             tf.TensorSpec([None], tf.string, name="image_bytes"),
             tf.TensorSpec([None], tf.string, name="text"),
@@ -110,14 +134,23 @@ def _check_name(name):
 
 
 class _ServingFunctions:
-    """The signatures' bodies; TF only, so they trace into the SavedModel."""
+    """The signatures' bodies; TF only, so they trace into the SavedModel.
 
-    def __init__(self, segmenter):
-        self.segmenter = segmenter
-        self.image_size = segmenter.image_size
-        self.colors = tf.constant(CLASS_COLORS)
+    Checking, decoding and resizing the request is common to every model;
+    a subclass names its outputs and says how it predicts from the
+    resized images (`_predict`) and how it edits the images at their own
+    size from that prediction (`_edit_at_input_size`).
+    """
 
-    def edit_pixels(self, image, text):
+    prediction_output = None
+    edited_image_output = None
+    edited_png_output = None
+
+    def __init__(self, model):
+        self.model = model
+        self.image_size = model.image_size
+
+    def serve_pixels(self, image, text):
         image = _ensure_shape(image, [None, None, None, 3], "image")
         text = _ensure_shape(text, [None], "text")
         height, width = tf.shape(image)[1], tf.shape(image)[2]
@@ -130,15 +163,13 @@ class _ServingFunctions:
         # Asserts are not data inputs of the resize: order them explicitly.
         with tf.control_dependencies(checks):
             image = tf.identity(image)
-        logits = self._logits(self._resize(image), text)
-        labels = self._labels_at(logits, [height, width])
+        prediction = self._predict(self._resize(image), text)
         return {
-            "logits": logits,
-            "labels": labels,
-            "edited_image": tf.gather(self.colors, labels),
+            self.prediction_output: prediction,
+            **self._pixel_outputs(image, prediction),
         }
 
-    def edit_encoded(self, image_bytes, text):
+    def serve_encoded(self, image_bytes, text):
         image_bytes = _ensure_shape(image_bytes, [None], "image_bytes")
         text = _ensure_shape(text, [None], "text")
         with tf.control_dependencies(
@@ -152,16 +183,31 @@ class _ServingFunctions:
                 [self.image_size, self.image_size, 3], tf.float32
             ),
         )
-        logits = self._logits(decoded, text)
+        prediction = self._predict(decoded, text)
         edited_png_bytes = tf.map_fn(
             self._encode_at_input_size,
-            (image_bytes, logits),
+            (image_bytes, prediction),
             fn_output_signature=tf.TensorSpec([], tf.string),
         )
-        return {"logits": logits, "edited_png_bytes": edited_png_bytes}
+        return {
+            self.prediction_output: prediction,
+            self.edited_png_output: edited_png_bytes,
+        }
 
-    def _logits(self, image, text):
-        return self.segmenter({"image": image, "text": text}, training=False)
+    def _predict(self, image, text):
+        """The model's output for float images at its size, 0..255."""
+        raise NotImplementedError
+
+    def _edit_at_input_size(self, image, prediction):
+        """uint8 `(batch, height, width, 3)` edits of uint8 `image`."""
+        raise NotImplementedError
+
+    def _pixel_outputs(self, image, prediction):
+        return {
+            self.edited_image_output: self._edit_at_input_size(
+                image, prediction
+            )
+        }
 
     def _resize(self, image):
         size = [self.image_size, self.image_size]
@@ -184,16 +230,69 @@ class _ServingFunctions:
     def _decode_and_resize(self, encoded):
         return self._resize(self._decode(encoded)[None])[0]
 
+    def _encode_at_input_size(self, args):
+        encoded, prediction = args
+        image = self._decode(encoded)[None]
+        edited = self._edit_at_input_size(image, prediction[None])
+        return tf.io.encode_png(edited[0])
+
+
+class _SegmenterServing(_ServingFunctions):
+    prediction_output = "logits"
+    edited_image_output = "edited_image"
+    edited_png_output = "edited_png_bytes"
+
+    def __init__(self, segmenter):
+        super().__init__(segmenter)
+        self.colors = tf.constant(CLASS_COLORS)
+
+    def _predict(self, image, text):
+        return self.model({"image": image, "text": text}, training=False)
+
+    def _edit_at_input_size(self, image, logits):
+        labels = self._labels_at(logits, tf.shape(image)[1:3])
+        return tf.gather(self.colors, labels)
+
+    def _pixel_outputs(self, image, logits):
+        # The labels are an output too: compute them once for both.
+        labels = self._labels_at(logits, tf.shape(image)[1:3])
+        return {
+            "labels": labels,
+            self.edited_image_output: tf.gather(self.colors, labels),
+        }
+
     def _labels_at(self, logits, size):
         labels = tf.argmax(logits, axis=-1, output_type=tf.int32)
         resized = tf.image.resize(labels[..., None], size, method="nearest")
         return resized[..., 0]
 
-    def _encode_at_input_size(self, args):
-        encoded, logits = args
-        size = tf.shape(self._decode(encoded))[:2]
-        labels = self._labels_at(logits[None], size)[0]
-        return tf.io.encode_png(tf.gather(self.colors, labels))
+
+class _ColorizerServing(_ServingFunctions):
+    prediction_output = "ab"
+    edited_image_output = "colorized_image"
+    edited_png_output = "colorized_png_bytes"
+
+    def _predict(self, image, text):
+        # The colorizer's own `image` input is 1-channel gray; the
+        # lightness of RGB requests goes to its backbone directly, as in
+        # `LBIEColorizer.colorize`.
+        outputs = self.model.backbone(
+            {
+                "image_l": scaled_lightness(image),
+                "token_ids": self.model.tokenizer(text),
+            },
+            training=False,
+        )
+        return tf.cast(outputs["ab"], tf.float32)
+
+    def _edit_at_input_size(self, image, ab):
+        return colorize_at_input_size(image, ab)
+
+
+_SERVING_CLASSES = {
+    LBIESegmenter: _SegmenterServing,
+    LBIEColorizer: _ColorizerServing,
+}
 
 
 def _ensure_shape(tensor, shape, name):

@@ -23,7 +23,7 @@ def grpc_predict_request(
     signature_name=None,
     version=None,
 ):
-    """A gRPC `PredictRequest` to an exported segmenter.
+    """A gRPC `PredictRequest` to an exported segmenter or colorizer.
 
     Pass pixels as `images` (for the `"serving_default"` signature) or
     image files as `image_bytes` (for `"serving_encoded"`), one text per
@@ -110,7 +110,9 @@ def parse_grpc_predict_response(response):
         dict mapping output names to numpy arrays (`tf.make_ndarray`) with
         the signature's dtypes: for the segmenter, `logits` float32 and
         `labels` int32 and `edited_image` uint8 (`"serving_default"`), or
-        `edited_png_bytes` an object array of PNG `bytes` (`"serving_encoded"`).
+        `edited_png_bytes` an object array of PNG `bytes` (`"serving_encoded"`);
+        for the colorizer, `ab` float32 and `colorized_image` uint8, or
+        `colorized_png_bytes`.
 
     Raises:
         ImportError: if `tensorflow-serving-api` is not installed.

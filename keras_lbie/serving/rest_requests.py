@@ -18,11 +18,14 @@ from keras_lbie.serving.request_inputs import check_version
 from keras_lbie.serving.request_inputs import standardize_request_inputs
 from keras_lbie.utils.validation import check_positive_int
 
-# JSON has no dtypes: the signatures' output dtypes, restored on parsing.
+# JSON has no dtypes: the signatures' output dtypes, restored on parsing
+# (the segmenter's, then the colorizer's).
 _OUTPUT_DTYPES = {
     "logits": np.float32,
     "labels": np.int32,
     "edited_image": np.uint8,
+    "ab": np.float32,
+    "colorized_image": np.uint8,
 }
 
 # `/` and `:` delimit the parts of `/v1/models/NAME[/versions/N]:predict`
@@ -75,7 +78,7 @@ def rest_predict_url(host, model_name, version=None, port=8501):
 def rest_predict_request(
     texts, images=None, image_bytes=None, signature_name=None, columnar=False
 ):
-    """The JSON body of a REST predict request to an exported segmenter.
+    """The JSON body of a REST predict request to an exported model.
 
     Pass pixels as `images` (for the `"serving_default"` signature) or
     image files as `image_bytes` (for `"serving_encoded"`), one text per
@@ -159,19 +162,21 @@ def parse_rest_predict_response(response):
 
     Reads both of TF Serving's formats: row (`{"predictions": [{name:
     value, ...}, ...]}`, the answer to an `"instances"` request) and
-    columnar (`{"outputs": {name: value, ...}}`). The segmenter's outputs
-    get their signature dtypes back (`logits` float32, `labels` int32,
-    `edited_image` uint8); other numeric outputs keep numpy's defaults.
-    String outputs become object arrays of `bytes`, as `tf.make_ndarray`
-    gives them: `{"b64": ...}` objects are decoded, plain strings
-    UTF-8-encoded.
+    columnar (`{"outputs": {name: value, ...}}`). The exported models'
+    outputs get their signature dtypes back (the segmenter's `logits`
+    float32, `labels` int32 and `edited_image` uint8, the colorizer's `ab`
+    float32 and `colorized_image` uint8); other numeric outputs keep
+    numpy's defaults. String outputs become object arrays of `bytes`, as
+    `tf.make_ndarray` gives them: `{"b64": ...}` objects are decoded,
+    plain strings UTF-8-encoded.
 
     TF Serving base64-encodes only outputs whose name ends in `_bytes`
-    (hence the encoded signature's `edited_png_bytes`); it writes other
-    binary strings as raw bytes inside a JSON string, which makes the body
-    invalid UTF-8 that strict JSON decoders (`requests`' `.json()`)
-    reject. Pass such a body as the raw `bytes` (`response.content`): it
-    is decoded here with `surrogateescape`, which gives back every byte.
+    (hence the encoded signature's `edited_png_bytes` and
+    `colorized_png_bytes`); it writes other binary strings as raw bytes
+    inside a JSON string, which makes the body invalid UTF-8 that strict
+    JSON decoders (`requests`' `.json()`) reject. Pass such a body as the
+    raw `bytes` (`response.content`): it is decoded here with
+    `surrogateescape`, which gives back every byte.
 
     Args:
         response: the response body, as `bytes` or `str` (JSON text), or as

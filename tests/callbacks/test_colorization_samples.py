@@ -85,6 +85,26 @@ class ColorizationSamplesTest(TestCase):
         grid = Image.open(callback.paths[0])
         self.assertEqual(grid.width, 2 * MARGIN + 2 * PANEL + GAP)
 
+    def test_write_grid_with_a_baseline_column(self):
+        image_l, ab = samples(2)
+        callback = ColorizationSamples(image_l, TEXTS[:2], ab)
+        rng = np.random.default_rng(0)
+        ours, baseline = rng.uniform(-0.5, 0.5, (2,) + ab.shape)
+        path = os.path.join(self.get_temp_dir(), "grid.png")
+        callback.write_grid(ours.astype("float32"), path, baseline)
+        grid = np.asarray(Image.open(path).convert("RGB"))
+        self.assertEqual(grid.shape[1], 2 * MARGIN + 4 * PANEL + 3 * GAP)
+        top = MARGIN + HEADER
+        # Columns: input, no text, ours, truth.
+        for column, values in enumerate((baseline, ours, ab), 1):
+            x0 = MARGIN + column * (PANEL + GAP)
+            expected = to_uint8(model_outputs_to_rgb(image_l, values))[0]
+            self.assertAllEqual(
+                grid[top : top + PANEL : 8, x0 : x0 + PANEL : 8], expected
+            )
+        with self.assertRaisesRegex(ValueError, "baseline_ab"):
+            callback.write_grid(ours, path, baseline[..., :1])
+
     def test_needs_a_colorizer(self):
         image_l, _ = samples(2)
         callback = ColorizationSamples(image_l, TEXTS[:2])

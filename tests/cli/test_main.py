@@ -17,10 +17,14 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from keras_lbie.color import rgb_to_lab
 from keras_lbie.datasets import cosal
 from keras_lbie.datasets import referit
 from keras_lbie.export import DEFAULT_SIGNATURE
+from keras_lbie.models import available_colorizer_presets
 from keras_lbie.models import available_presets
+from keras_lbie.models.colorizer_presets import COLORIZER_PRESETS
+from tests.models.colorizer_testing import vivid_cosal_colorizer
 
 COMMANDS = ("demo", "edit", "cosal", "train", "evaluate", "export")
 TINY_RUN = ("--train", "64", "--test", "32", "--epochs", "1")
@@ -75,6 +79,28 @@ def save_image(path, size, mode, fmt):
         "black", (size[0] // 4, size[1] // 4, size[0] // 2, size[1] // 2)
     )
     image.save(path, format=fmt)
+
+
+def segmenter_presets():
+    return f"segmenter presets: {', '.join(sorted(available_presets()))}"
+
+
+def colorizer_presets():
+    names = ", ".join(sorted(available_colorizer_presets()))
+    return f"colorizer presets: {names}"
+
+
+def lightness(pixels):
+    return rgb_to_lab(pixels).numpy()[..., 0]
+
+
+@pytest.fixture(scope="module")
+def saved_colorizer(tmp_path_factory):
+    """A colorizer with visible colours, and the `.keras` file it is in."""
+    colorizer = vivid_cosal_colorizer()
+    path = tmp_path_factory.mktemp("colorizer") / "colorizer.keras"
+    colorizer.save(str(path))
+    return colorizer, path
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +189,75 @@ def test_edit_png_writes_the_input_size(tmp_path):
     palette = {cosal.BACKGROUND_RGB, *cosal.PALETTE_RGB}
     assert {tuple(p) for p in edited.reshape(-1, 3)} <= palette
     assert not (tmp_path / "edited_steps.png").exists()
+
+
+def test_model_help_lists_the_presets_of_each_kind(tmp_path):
+    segmenters = ", ".join(sorted(available_presets()))
+    colorizers = ", ".join(sorted(available_colorizer_presets()))
+    for command in ("edit", "export"):
+        help_text = run_lbie(tmp_path, command, "--help").stdout
+        assert (
+            f"(segmenters: {segmenters}; colorizers: {colorizers})"
+            in " ".join(help_text.split())
+        )
+    # The demo draws a segmenter's steps: it lists segmenters alone.
+    help_text = " ".join(run_lbie(tmp_path, "demo", "--help").stdout.split())
+    assert f"(segmenters: {segmenters})" in help_text
+
+
+def test_edit_with_the_colorizer_preset_keeps_the_lightness(tmp_path):
+    ramp = np.linspace(80, 180, 64).astype(np.uint8)
+    Image.fromarray(np.tile(ramp, (40, 1)), "L").save(tmp_path / "gray.png")
+    result = run_lbie(
+        tmp_path, "edit", "gray.png", "The circle is red.",
+        "-o", "colour.png", "--model", "cosal_colorizer",
+    )  # fmt: skip
+    assert "resized gray.png from 64x40 px to the model's 48x48 px" in (
+        result.stderr
+    )
+    untrained = COLORIZER_PRESETS["cosal_colorizer"]["weights"] is None
+    assert ("has no trained weights" in result.stderr) == untrained
+    assert_quiet(result.stderr)
+    output = tmp_path / "colour.png"
+    assert f"Wrote the colorized image to {output}" in result.stdout
+    colour = read_png(output)
+    assert colour.shape == (40, 64, 3)
+    # Lab colours outside sRGB are clipped, which changes their L: compare
+    # where no channel saturated.
+    inside = np.all((colour > 0) & (colour < 255), axis=-1)
+    assert inside.any()
+    gray = read_png(tmp_path / "gray.png")
+    np.testing.assert_allclose(
+        lightness(colour)[inside], lightness(gray)[inside], atol=1.0
+    )
+
+
+def test_edit_with_a_saved_colorizer(tmp_path, saved_colorizer):
+    colorizer, path = saved_colorizer
+    pixels = np.random.default_rng(0).integers(60, 200, (48, 48, 3))
+    pixels = pixels.astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "photo.png")
+    result = run_lbie(
+        tmp_path, "edit", "photo.png", "The circle is red.",
+        "-o", "colour.png", "--model", path,
+    )  # fmt: skip
+    assert_quiet(result.stderr)
+    assert "resized" not in result.stderr
+    colour = read_png(tmp_path / "colour.png")
+    expected = colorizer.colorize(pixels, "The circle is red.")[0]
+    np.testing.assert_allclose(colour, expected, atol=1)
+    # Colours, not gray: the predicted ab reached the file.
+    assert np.ptp(colour.astype(int), axis=-1).mean() > 5
+
+
+def test_edit_steps_with_a_colorizer_fail_in_one_line(tmp_path):
+    save_image(tmp_path / "shapes.png", (48, 48), "RGB", "PNG")
+    result = run_lbie(
+        tmp_path, "edit", "shapes.png", "The circle is red.", "-o", "out.png",
+        "--steps", "--model", "cosal_colorizer", status=1,
+    )  # fmt: skip
+    assert_one_error(result, "--steps is not supported for colorizers")
+    assert not (tmp_path / "out.png").exists()
 
 
 def test_generate_writes_shards_that_as_dataset_reads(data_dir):
@@ -255,6 +350,20 @@ def test_export_a_saved_model_once_per_version(trained_run):
     assert_one_error(again, "already holds version 2")
 
 
+def test_export_a_saved_colorizer(tmp_path, saved_colorizer):
+    _, path = saved_colorizer
+    result = run_lbie(tmp_path, "export", path, "models", "--name", "colour")
+    exported = tmp_path / "models" / "colour" / "1"
+    assert f"Exported {path} to {exported}" in result.stdout
+    assert_quiet(result.stderr)
+    serve = tf.saved_model.load(str(exported)).signatures[DEFAULT_SIGNATURE]
+    outputs = serve(
+        image=tf.zeros((1, 20, 30, 3), tf.uint8), text=tf.constant(["a"])
+    )
+    assert sorted(outputs) == ["ab", "colorized_image"]
+    assert outputs["colorized_image"].shape == (1, 20, 30, 3)
+
+
 def unwritable_output(tmp_path):
     """A path whose folder cannot take a file, also when run as root."""
     folder = tmp_path / "read_only"
@@ -299,14 +408,23 @@ def test_edit_into_an_unwritable_folder_fails_in_one_line(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "model, fragment",
+    "command, model, fragment",
     [
-        ("no_such_preset", "unknown preset 'no_such_preset'"),
-        ("missing.keras", "no such model file: missing.keras"),
+        ("edit", "no_such_preset", "unknown preset 'no_such_preset'"),
+        ("demo", "missing.keras", "no such model file: missing.keras"),
+        ("demo", "cosal_colorizer", "'cosal_colorizer' is a colorizer preset"),
     ],
 )
-def test_unknown_models_list_the_presets(tmp_path, model, fragment):
-    result = run_lbie(tmp_path, "demo", "--model", model, status=1)
-    presets = ", ".join(sorted(available_presets()))
-    assert_one_error(result, fragment, presets)
+def test_unknown_models_list_the_presets(tmp_path, command, model, fragment):
+    save_image(tmp_path / "shapes.png", (48, 48), "RGB", "PNG")
+    args = ("shapes.png", "The circle is red.", "-o", "out.png")
+    result = run_lbie(
+        tmp_path, command, *(args if command == "edit" else ()),
+        "--model", model, status=1,
+    )  # fmt: skip
+    assert_one_error(result, fragment, segmenter_presets())
+    # `lbie demo` takes segmenters, `lbie edit` colorizers too.
+    listed = colorizer_presets() in result.stderr
+    assert listed == (command == "edit")
     assert not (tmp_path / "lbie_demo.png").exists()
+    assert not (tmp_path / "out.png").exists()

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -12,7 +13,10 @@ from keras_lbie.export import DEFAULT_SIGNATURE
 from keras_lbie.export import ENCODED_SIGNATURE
 from keras_lbie.export import export_saved_model
 from keras_lbie.models import LBIESegmenter
+from keras_lbie.models.lbie_colorizer import colorize_at_input_size
+from keras_lbie.models.lbie_colorizer import scaled_lightness
 from keras_lbie.models.lbie_segmenter import CLASS_COLORS
+from tests.models.colorizer_testing import vivid_cosal_colorizer
 from tests.test_case import TestCase
 
 # Runs where keras_lbie cannot be imported: the proof that serving needs
@@ -34,7 +38,112 @@ print(json.dumps(sorted(outputs)))
 """
 
 
-class ExportSavedModelTest(TestCase):
+def saved_model_cli_signatures(path):
+    """`{signature: {tensor name: dtype}}` as `saved_model_cli` shows them.
+
+    Leaves out TF's own `__saved_model_init_op`, which every SavedModel has.
+    """
+    shown = subprocess.run(
+        ["saved_model_cli", "show", "--all", "--dir", path],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    signatures = {}
+    for section in shown.split("signature_def['")[1:]:
+        name = section.split("'")[0]
+        if name.startswith("__"):
+            continue
+        signatures[name] = dict(
+            re.findall(r"\['(\w+)'\] tensor_info:\s+dtype: (DT_\w+)", section)
+        )
+    return signatures
+
+
+def serve_in_tensorflow_only_process(test, path, images, texts):
+    """`serving_default`'s outputs, computed where keras_lbie is absent."""
+    inputs = os.path.join(test.get_temp_dir(), "inputs.npz")
+    outputs = os.path.join(test.get_temp_dir(), "outputs.npz")
+    np.savez(inputs, image=images, text=np.array(texts))
+    result = subprocess.run(
+        [sys.executable, "-c", _TF_ONLY_SCRIPT, path, inputs, outputs],
+        capture_output=True,
+        text=True,
+    )
+    test.assertEqual(result.returncode, 0, result.stderr[-2000:])
+    names = json.loads(result.stdout.strip().splitlines()[-1])
+    served = dict(np.load(outputs))
+    test.assertEqual(sorted(served), names)
+    return served
+
+
+class BadRequestChecks:
+    """Request checks every exported model shares (a mixin of tests).
+
+    Needs `self.signatures` and `self.images`, uint8 `(batch, 48, 48, 3)`.
+    """
+
+    def test_bad_requests_fail_with_a_clear_message(self):
+        image = self.images[:2]
+        cases = (
+            (
+                dict(image=image[:0], text=tf.constant([], tf.string)),
+                "The request is empty",
+            ),
+            (
+                dict(image=image, text=tf.constant(["only one"])),
+                "`text` must hold one description per image",
+            ),
+            (
+                dict(image=image[:, :0], text=tf.constant(["a", "b"])),
+                "`image` must have a height and width of at least 1",
+            ),
+            (
+                dict(
+                    image=tf.constant(image, tf.float32),
+                    text=tf.constant(["a", "b"]),
+                ),
+                "expected to be a uint8 tensor",
+            ),
+        )
+        for kwargs, message in cases:
+            with self.assertRaisesRegex(Exception, message):
+                self.signatures[DEFAULT_SIGNATURE](**kwargs)
+        encoded_cases = (
+            ([b"not an image"], ["a"], "Unknown image file format"),
+            ([b""], ["a"], "one is empty"),
+            ([], [], "The request is empty"),
+            (
+                [tf.io.encode_png(image[0]).numpy()] * 2,
+                ["a"],
+                "`text` must hold one description per image",
+            ),
+        )
+        for files, texts, message in encoded_cases:
+            with self.assertRaisesRegex(Exception, message):
+                self.signatures[ENCODED_SIGNATURE](
+                    image_bytes=tf.constant(files, tf.string),
+                    text=tf.constant(texts, tf.string),
+                )
+
+    def test_rank_is_checked_by_the_signature(self):
+        cases = (
+            (self.images[0], ["a"], r"image \[48,48,3\] .* \[\?,\?,\?,3\]"),
+            (self.images[:1, ..., :1], ["a"], r"image .* \[\?,\?,\?,3\]"),
+            (self.images[:1], [["a"]], r"text \[1,1\] .* \[\?\]"),
+        )
+        for image, text, message in cases:
+            with self.assertRaisesRegex(Exception, message):
+                self.signatures[DEFAULT_SIGNATURE](
+                    image=tf.constant(image), text=tf.constant(text)
+                )
+        with self.assertRaisesRegex(Exception, r"image_bytes \[1,1\]"):
+            self.signatures[ENCODED_SIGNATURE](
+                image_bytes=tf.constant([[b"x"]]), text=tf.constant(["a"])
+            )
+
+
+class ExportSavedModelTest(BadRequestChecks, TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -69,48 +178,30 @@ class ExportSavedModelTest(TestCase):
         )
 
     def test_saved_model_cli_lists_the_signatures(self):
-        shown = subprocess.run(
-            ["saved_model_cli", "show", "--all", "--dir", self.path],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        default = shown.split(f"signature_def['{DEFAULT_SIGNATURE}']")[1]
-        default = default.split("signature_def[")[0]
-        for name, dtype in (
-            ("image", "DT_UINT8"),
-            ("text", "DT_STRING"),
-            ("logits", "DT_FLOAT"),
-            ("labels", "DT_INT32"),
-            ("edited_image", "DT_UINT8"),
-        ):
-            self.assertRegex(
-                default, rf"\['{name}'\] tensor_info:\s+dtype: {dtype}"
-            )
-        encoded = shown.split(f"signature_def['{ENCODED_SIGNATURE}']")[1]
-        for name, dtype in (
-            ("image_bytes", "DT_STRING"),
-            ("edited_png_bytes", "DT_STRING"),
-        ):
-            self.assertRegex(
-                encoded, rf"\['{name}'\] tensor_info:\s+dtype: {dtype}"
-            )
+        self.assertEqual(
+            saved_model_cli_signatures(self.path),
+            {
+                DEFAULT_SIGNATURE: {
+                    "image": "DT_UINT8",
+                    "text": "DT_STRING",
+                    "logits": "DT_FLOAT",
+                    "labels": "DT_INT32",
+                    "edited_image": "DT_UINT8",
+                },
+                ENCODED_SIGNATURE: {
+                    "image_bytes": "DT_STRING",
+                    "text": "DT_STRING",
+                    "logits": "DT_FLOAT",
+                    "edited_png_bytes": "DT_STRING",
+                },
+            },
+        )
 
     def test_tensorflow_only_process_matches_predict(self):
-        inputs = os.path.join(self.get_temp_dir(), "inputs.npz")
-        outputs = os.path.join(self.get_temp_dir(), "outputs.npz")
-        np.savez(inputs, image=self.images, text=np.array(self.texts))
-        result = subprocess.run(
-            [sys.executable, "-c", _TF_ONLY_SCRIPT, self.path, inputs, outputs],
-            capture_output=True,
-            text=True,
+        served = serve_in_tensorflow_only_process(
+            self, self.path, self.images, self.texts
         )
-        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
-        served = np.load(outputs)
-        self.assertEqual(
-            json.loads(result.stdout.strip().splitlines()[-1]),
-            ["edited_image", "labels", "logits"],
-        )
+        self.assertEqual(sorted(served), ["edited_image", "labels", "logits"])
         logits = self.predict(self.images)
         self.assertAllClose(served["logits"], logits, atol=1e-5)
         labels = np.argmax(logits, axis=-1)
@@ -167,60 +258,8 @@ class ExportSavedModelTest(TestCase):
         )
         self.assertEqual(outputs["logits"].shape, (2, 48, 48, 7))
 
-    def test_bad_requests_fail_with_a_clear_message(self):
-        image = self.images[:2]
-        cases = (
-            (
-                dict(image=image[:0], text=tf.constant([], tf.string)),
-                "The request is empty",
-            ),
-            (
-                dict(image=image, text=tf.constant(["only one"])),
-                "`text` must hold one description per image",
-            ),
-            (
-                dict(image=image[:, :0], text=tf.constant(["a", "b"])),
-                "`image` must have a height and width of at least 1",
-            ),
-            (
-                dict(
-                    image=tf.constant(image, tf.float32),
-                    text=tf.constant(["a", "b"]),
-                ),
-                "expected to be a uint8 tensor",
-            ),
-        )
-        for kwargs, message in cases:
-            with self.assertRaisesRegex(Exception, message):
-                self.signatures[DEFAULT_SIGNATURE](**kwargs)
-        with self.assertRaisesRegex(Exception, "Unknown image file format"):
-            self.signatures[ENCODED_SIGNATURE](
-                image_bytes=tf.constant([b"not an image"]),
-                text=tf.constant(["a"]),
-            )
-        with self.assertRaisesRegex(Exception, "one is empty"):
-            self.signatures[ENCODED_SIGNATURE](
-                image_bytes=tf.constant([b""]), text=tf.constant(["a"])
-            )
-
-    def test_rank_is_checked_by_the_signature(self):
-        cases = (
-            (self.images[0], ["a"], r"image \[48,48,3\] .* \[\?,\?,\?,3\]"),
-            (self.images[:1, ..., :1], ["a"], r"image .* \[\?,\?,\?,3\]"),
-            (self.images[:1], [["a"]], r"text \[1,1\] .* \[\?\]"),
-        )
-        for image, text, message in cases:
-            with self.assertRaisesRegex(Exception, message):
-                self.signatures[DEFAULT_SIGNATURE](
-                    image=tf.constant(image), text=tf.constant(text)
-                )
-        with self.assertRaisesRegex(Exception, r"image_bytes \[1,1\]"):
-            self.signatures[ENCODED_SIGNATURE](
-                image_bytes=tf.constant([[b"x"]]), text=tf.constant(["a"])
-            )
-
     def test_bad_arguments(self):
-        with self.assertRaisesRegex(TypeError, "`segmenter`"):
+        with self.assertRaisesRegex(TypeError, "`model` must be an"):
             export_saved_model(self.segmenter.backbone, self.export_dir)
         for name in ("", "a/b", "..", 3):
             with self.assertRaisesRegex(ValueError, "`name`"):
@@ -233,4 +272,132 @@ class ExportSavedModelTest(TestCase):
         with self.assertRaisesRegex(FileExistsError, "version 3"):
             export_saved_model(
                 self.segmenter, self.export_dir, name="cosal", version=3
+            )
+
+
+class ExportColorizerTest(BadRequestChecks, TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.export_dir = tempfile.mkdtemp()
+        cls.colorizer = vivid_cosal_colorizer()
+        cls.path = export_saved_model(
+            cls.colorizer, cls.export_dir, name="colorizer", version=1
+        )
+        cls.signatures = tf.saved_model.load(cls.path).signatures
+        data = cosal.generate(4, seed=5)
+        # Mid-tones, where most predicted colours are inside the sRGB gamut.
+        cls.images = (data["image"] // 2 + 64).astype("uint8")
+        cls.texts = list(data["text"])
+
+    def serve(self, images, texts=None):
+        texts = self.texts if texts is None else texts
+        return self.signatures[DEFAULT_SIGNATURE](
+            image=tf.constant(images), text=tf.constant(texts, tf.string)
+        )
+
+    def predict_ab(self, images):
+        """The colorizer's ab for images at its size (float, 0..255)."""
+        return self.colorizer.predict_ab(
+            scaled_lightness(images).numpy(), self.texts[: len(images)]
+        )
+
+    def test_saved_model_cli_lists_the_signatures(self):
+        self.assertEqual(
+            saved_model_cli_signatures(self.path),
+            {
+                DEFAULT_SIGNATURE: {
+                    "image": "DT_UINT8",
+                    "text": "DT_STRING",
+                    "ab": "DT_FLOAT",
+                    "colorized_image": "DT_UINT8",
+                },
+                ENCODED_SIGNATURE: {
+                    "image_bytes": "DT_STRING",
+                    "text": "DT_STRING",
+                    "ab": "DT_FLOAT",
+                    "colorized_png_bytes": "DT_STRING",
+                },
+            },
+        )
+
+    def test_tensorflow_only_process_matches_predict(self):
+        served = serve_in_tensorflow_only_process(
+            self, self.path, self.images, self.texts
+        )
+        self.assertEqual(sorted(served), ["ab", "colorized_image"])
+        ab = self.predict_ab(self.images)
+        # The ab must be colours, not ~0, for the comparisons to mean much.
+        self.assertGreater(np.abs(ab).mean(), 0.02)
+        self.assertAllClose(served["ab"], ab, atol=1e-4)
+        self.assertEqual(served["colorized_image"].dtype, np.uint8)
+        self.assertAllClose(
+            served["colorized_image"],
+            self.colorizer.colorize(self.images, self.texts),
+            atol=1,
+        )
+
+    def test_other_sizes_keep_their_own_lightness(self):
+        for height, width in ((96, 96), (30, 70)):
+            images = tf.cast(
+                tf.image.resize(self.images, (height, width)), tf.uint8
+            ).numpy()
+            outputs = self.serve(images)
+            resized = tf.image.resize(images, (48, 48), antialias=True)
+            self.assertAllClose(
+                outputs["ab"], self.predict_ab(resized.numpy()), atol=1e-4
+            )
+            self.assertEqual(
+                outputs["colorized_image"].shape, (4, height, width, 3)
+            )
+            self.assertAllClose(
+                outputs["colorized_image"],
+                colorize_at_input_size(images, outputs["ab"]),
+                atol=1,
+            )
+
+    def test_encoded_images_of_mixed_sizes_jpeg_and_gray(self):
+        sizes = ((48, 48), (64, 80), (20, 33), (48, 48))
+        files, expected = [], []
+        for index, (image, size) in enumerate(
+            zip(self.images, sizes, strict=True)
+        ):
+            resized = tf.cast(tf.image.resize(image, size), tf.uint8)
+            if index == 2:
+                # A gray file is decoded to (g, g, g), which has its L.
+                gray = tf.image.rgb_to_grayscale(resized)
+                files.append(tf.io.encode_png(gray).numpy())
+                resized = tf.image.grayscale_to_rgb(gray)
+            elif index == 3:
+                files.append(tf.io.encode_jpeg(resized, quality=100).numpy())
+                resized = tf.io.decode_jpeg(files[-1])
+            else:
+                files.append(tf.io.encode_png(resized).numpy())
+            expected.append(
+                self.serve(resized[None].numpy(), [self.texts[index]])
+            )
+        outputs = self.signatures[ENCODED_SIGNATURE](
+            image_bytes=tf.constant(files), text=tf.constant(self.texts)
+        )
+        self.assertEqual(sorted(outputs), ["ab", "colorized_png_bytes"])
+        for index, size in enumerate(sizes):
+            colorized = tf.io.decode_png(
+                outputs["colorized_png_bytes"][index]
+            ).numpy()
+            self.assertEqual(colorized.shape, (*size, 3))
+            # Batched and single convolutions differ in the last float bits,
+            # which can flip a rounding.
+            self.assertAllClose(
+                colorized, expected[index]["colorized_image"][0], atol=1
+            )
+            self.assertAllClose(
+                outputs["ab"][index], expected[index]["ab"][0], atol=1e-5
+            )
+
+    def test_bad_arguments(self):
+        with self.assertRaisesRegex(TypeError, "`model` must be an"):
+            export_saved_model(self.colorizer.backbone, self.export_dir)
+        with self.assertRaisesRegex(FileExistsError, "version 1"):
+            export_saved_model(
+                self.colorizer, self.export_dir, name="colorizer"
             )

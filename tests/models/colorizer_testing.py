@@ -92,3 +92,24 @@ def tiny_data(batch=4, seed=0):
         "token_ids": token_ids.astype("int32"),
     }
     return x, ab.astype("float32")
+
+
+def vivid_cosal_colorizer(max_ab=0.3, seed=0):
+    """A randomly initialised `cosal_colorizer` whose ab reach `max_ab`.
+
+    A fresh generator predicts ab of about 1e-3, near gray: comparisons of
+    its ab or colours would pass whatever happened to them. Scaling the
+    output convolution (kernel and bias) scales its pre-tanh values, so
+    the ab grow to colours that a lost or misplaced ab would change.
+    """
+    colorizer = LBIEColorizer.from_preset(
+        "cosal_colorizer", load_weights=False, seed=seed
+    )
+    size = colorizer.image_size
+    image_l = np.random.default_rng(seed).uniform(-1.0, 1.0, (2, size, size, 1))
+    ab = colorizer.predict_ab(image_l.astype("float32"), ["", "The circle."])
+    factor = max_ab / np.abs(ab).max()
+    output = colorizer.backbone.get_layer("ab_output")
+    output.kernel.assign(output.kernel * factor)
+    output.bias.assign(output.bias * factor)
+    return colorizer

@@ -14,6 +14,7 @@ from keras_lbie.models import LBIEColorizerBackbone
 from keras_lbie.models import available_colorizer_presets
 from keras_lbie.models import colorizer_presets
 from keras_lbie.models import lbie_segmenter
+from keras_lbie.models.lbie_colorizer import colorize_at_input_size
 from keras_lbie.models.lbie_colorizer import scaled_lightness
 from keras_lbie.tokenizers import cosal_vocabulary
 from keras_lbie.tokenizers.caption_tokenizer import CaptionTokenizer
@@ -326,3 +327,51 @@ class LBIEColorizerTest(TestCase):
         self.assertEqual(set(x), {"image_l", "token_ids"})
         self.assertAllEqual(x["token_ids"], colorizer.tokenizer(CAPTIONS[:2]))
         self.assertEqual(tuple(y.shape), (2, 16, 16, 2))
+
+
+class ColorizeAtInputSizeTest(TestCase):
+    def test_matches_colorize_at_the_model_size(self):
+        colorizer = tiny_colorizer()
+        rgb = np.random.default_rng(2).integers(0, 256, (2, 16, 16, 3))
+        rgb = rgb.astype("uint8")
+        texts = list(CAPTIONS[:2])
+        ab = colorizer.predict_ab(numpy(scaled_lightness(rgb)), texts)
+        colours = colorize_at_input_size(rgb, ab)
+        self.assertEqual(colours.dtype, tf.uint8)
+        self.assertAllClose(colours, colorizer.colorize(rgb, texts), atol=1)
+
+    def test_keeps_the_inputs_own_lightness(self):
+        rng = np.random.default_rng(3)
+        rgb = rng.integers(60, 200, (2, 37, 23, 3)).astype("uint8")
+        # One ab everywhere stays the same when upsampled: every pixel is
+        # then its own L with that ab, whatever the ab's size.
+        ab = np.broadcast_to(np.float32([0.1, -0.05]), (2, 4, 4, 2))
+        expected = model_outputs_to_rgb(
+            scaled_lightness(rgb),
+            np.broadcast_to(ab[:, :1, :1], (2, 37, 23, 2)),
+        )
+        self.assertAllClose(
+            colorize_at_input_size(rgb, ab),
+            np.round(numpy(expected) * 255.0),
+            atol=1,
+        )
+        # No colour gives the gray image back, from (..., 1) too.
+        gray = rng.integers(0, 256, (1, 30, 20, 1)).astype("uint8")
+        self.assertAllClose(
+            colorize_at_input_size(gray, np.zeros((1, 8, 8, 2), "float32")),
+            np.repeat(gray, 3, axis=-1),
+            atol=1,
+        )
+
+    def test_upsamples_the_ab_bilinearly(self):
+        ab = np.float32(
+            [[[[0.3, 0.0], [0.0, -0.3]], [[-0.2, 0.1], [0.1, 0.2]]]]
+        )
+        gray = np.full((1, 8, 6, 3), 128, "uint8")
+        upsampled = tf.image.resize(ab, (8, 6), method="bilinear")
+        expected = model_outputs_to_rgb(scaled_lightness(gray), upsampled)
+        self.assertAllClose(
+            colorize_at_input_size(gray, ab),
+            np.round(numpy(expected) * 255.0),
+            atol=1,
+        )

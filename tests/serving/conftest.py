@@ -1,8 +1,9 @@
-"""An exported segmenter shared by the serving tests.
+"""An exported segmenter and colorizer shared by the serving tests.
 
 Exporting takes most of the serving tests' time, so one untrained
-`cosal_paper` SavedModel serves every module: the tests check that
-requests fit its signatures, not what it predicts.
+`cosal_paper` SavedModel, and one untrained `cosal_colorizer`, serve every
+module: the tests check that requests fit their signatures, not what they
+predict.
 """
 
 import pytest
@@ -10,6 +11,7 @@ import tensorflow as tf
 
 from keras_lbie.datasets import cosal
 from keras_lbie.export import export_saved_model
+from keras_lbie.models import LBIEColorizer
 from keras_lbie.models import LBIESegmenter
 
 
@@ -19,6 +21,18 @@ def served(tmp_path_factory):
     segmenter = LBIESegmenter.from_preset("cosal_paper", load_weights=False)
     path = export_saved_model(
         segmenter, tmp_path_factory.mktemp("models"), name="cosal"
+    )
+    return tf.saved_model.load(path)
+
+
+@pytest.fixture(scope="session")
+def served_colorizer(tmp_path_factory):
+    """The exported colorizer, loaded as TF Serving would load it."""
+    colorizer = LBIEColorizer.from_preset(
+        "cosal_colorizer", load_weights=False, seed=0
+    )
+    path = export_saved_model(
+        colorizer, tmp_path_factory.mktemp("models"), name="colorizer"
     )
     return tf.saved_model.load(path)
 

@@ -196,6 +196,43 @@ def test_parses_a_response_of_real_outputs(served, examples, signature_name):
         )
 
 
+@pytest.mark.parametrize(
+    "signature_name", ["serving_default", "serving_encoded"]
+)
+def test_colorizer_requests_and_responses(
+    served_colorizer, examples, signature_name
+):
+    if signature_name == "serving_default":
+        kwargs = {"images": examples["image"]}
+    else:
+        image = examples["image"]
+        kwargs = {"image_bytes": [png(image[0]), png(image[1][:, :10])]}
+    request = over_the_wire(
+        grpc_predict_request("colorizer", examples["text"], **kwargs)
+    )
+    assert request.model_spec.signature_name == signature_name
+    outputs = served_colorizer.signatures[signature_name](
+        **request_tensors(request)
+    )
+    response = predict_pb2.PredictResponse()
+    for name, value in outputs.items():
+        response.outputs[name].CopyFrom(tf.make_tensor_proto(value.numpy()))
+    parsed = parse_grpc_predict_response(over_the_wire(response))
+    assert parsed["ab"].dtype == np.float32
+    assert parsed["ab"].shape == (2, 48, 48, 2)
+    if signature_name == "serving_default":
+        assert sorted(parsed) == ["ab", "colorized_image"]
+        assert parsed["colorized_image"].dtype == np.uint8
+        assert parsed["colorized_image"].shape == (2, 36, 36, 3)
+    else:
+        assert sorted(parsed) == ["ab", "colorized_png_bytes"]
+        shapes = [
+            tf.io.decode_png(data).shape
+            for data in parsed["colorized_png_bytes"]
+        ]
+        assert shapes == [(36, 36, 3), (36, 10, 3)]
+
+
 def test_parse_rejects_other_messages():
     with pytest.raises(TypeError, match="`response` must be a tensorflow"):
         parse_grpc_predict_response(predict_pb2.PredictRequest())

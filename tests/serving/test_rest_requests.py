@@ -364,6 +364,70 @@ def test_parses_real_pngs_sent_as_base64(served, examples):
     assert tf.io.decode_png(parsed["edited_png_bytes"][0]).shape == (36, 36, 3)
 
 
+# The colorizer ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("columnar", [False, True], ids=["row", "columnar"])
+def test_requests_fit_the_colorizers_signatures(
+    served_colorizer, examples, columnar
+):
+    files = [png(examples["image"][0]), png(examples["image"][1][:12])]
+    outputs = {}
+    for kwargs in ({"images": examples["image"]}, {"image_bytes": files}):
+        body = rest_predict_request(
+            examples["text"], columnar=columnar, **kwargs
+        )
+        signature = served_colorizer.signatures[body["signature_name"]]
+        outputs[body["signature_name"]] = signature(
+            **body_to_tensors(body, signature)
+        )
+    pixels, encoded = outputs["serving_default"], outputs["serving_encoded"]
+    assert pixels["ab"].shape == (2, 48, 48, 2)
+    assert pixels["colorized_image"].shape == (2, 36, 36, 3)
+    colorized = [
+        tf.io.decode_png(data).shape for data in encoded["colorized_png_bytes"]
+    ]
+    assert colorized == [(36, 36, 3), (12, 36, 3)]
+
+
+@pytest.mark.parametrize(
+    "signature_name", ["serving_default", "serving_encoded"]
+)
+def test_parses_the_colorizers_outputs_with_their_dtypes(
+    served_colorizer, examples, signature_name
+):
+    if signature_name == "serving_default":
+        inputs = {"image": tf.constant(examples["image"])}
+    else:
+        files = [png(image) for image in examples["image"]]
+        inputs = {"image_bytes": tf.constant(files)}
+    outputs = served_colorizer.signatures[signature_name](
+        text=tf.constant(examples["text"]), **inputs
+    )
+    arrays = {name: value.numpy() for name, value in outputs.items()}
+    # TF Serving base64-encodes the `_bytes` outputs, writes the rest as
+    # JSON numbers.
+    rows = [
+        {
+            name: (
+                {"b64": base64.b64encode(value[i]).decode()}
+                if name.endswith("_bytes")
+                else value[i].tolist()
+            )
+            for name, value in arrays.items()
+        }
+        for i in range(2)
+    ]
+    parsed = parse_rest_predict_response(json.dumps({"predictions": rows}))
+    assert sorted(parsed) == sorted(arrays)
+    for name, value in arrays.items():
+        assert parsed[name].dtype == value.dtype, name
+        np.testing.assert_array_equal(parsed[name], value)
+    assert parsed["ab"].dtype == np.float32
+    if signature_name == "serving_default":
+        assert parsed["colorized_image"].dtype == np.uint8
+
+
 def test_an_error_response_raises_with_the_servers_message():
     with pytest.raises(RuntimeError, match="TF Serving returned an error: "):
         parse_rest_predict_response(
