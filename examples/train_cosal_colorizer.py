@@ -44,6 +44,12 @@ def parse_args(argv=None):
     parser.add_argument("--validation", type=int, default=500)
     parser.add_argument("--test", type=int, default=2_000)
     parser.add_argument("--num-direct", type=int, default=9)
+    parser.add_argument(
+        "--num-described",
+        type=int,
+        help="name only this many shapes in each caption; the others stay "
+        "gray (default: all nine)",
+    )
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument(
@@ -54,8 +60,21 @@ def parse_args(argv=None):
     )
     parser.add_argument("--g-learning-rate", type=float, default=1e-3)
     parser.add_argument("--d-learning-rate", type=float, default=2e-4)
+    parser.add_argument(
+        "--adam-epsilon",
+        type=float,
+        default=1e-7,
+        help="Adam's epsilon for both optimizers (Keras's default 1e-7; "
+        "the caption attention's gradients are ~1e-8 at initialisation)",
+    )
     parser.add_argument("--gan-weight", type=float, default=1.0)
     parser.add_argument("--l1-weight", type=float, default=100.0)
+    parser.add_argument(
+        "--l2-weight",
+        type=float,
+        default=0.0,
+        help="weight of an L2 term (not in the paper; see LBIEColorizerGAN)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
@@ -96,7 +115,10 @@ def main(argv=None):
     os.makedirs(args.output_dir, exist_ok=True)
     splits = {
         name: cosal_colorization.generate(
-            size, num_direct=args.num_direct, seed=seed
+            size,
+            num_direct=args.num_direct,
+            seed=seed,
+            num_described=args.num_described,
         )
         for name, size, seed in (
             ("train", args.train, TRAIN_SEED),
@@ -108,12 +130,17 @@ def main(argv=None):
         "cosal_colorizer",
         gan_weight=args.gan_weight,
         l1_weight=args.l1_weight,
+        l2_weight=args.l2_weight,
         load_weights=False,
         max_words=args.max_words,
     )
     gan.compile(
-        g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
-        d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(
+            args.g_learning_rate, beta_1=0.5, epsilon=args.adam_epsilon
+        ),
+        d_optimizer=keras.optimizers.Adam(
+            args.d_learning_rate, beta_1=0.5, epsilon=args.adam_epsilon
+        ),
     )
     colorizer = gan.generator
     train = colorizer.tokenize_dataset(

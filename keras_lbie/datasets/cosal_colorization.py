@@ -27,7 +27,9 @@ Public API:
   `({"image_l", "text"}, ab)`, as `flowers.as_dataset` gives.
 - `caption_accuracy(ab, data)`: the share of shapes whose mean predicted
   ab is nearest their captioned colour.
-- `colorization_scores(ab, data)`: that accuracy, PSNR and ab error.
+- `gray_kept(ab, data)`: the share of shapes the caption does not name
+  that stay gray.
+- `colorization_scores(ab, data)`: both, PSNR and ab error.
 - Constants: `COLOR_NAMES`, `NUM_COLORS`, `SHAPE_GRAY`, `SHAPE_LIGHTNESS`,
   `COLORS_AB`, `COLORS_RGB`.
 """
@@ -62,13 +64,25 @@ COLORS_RGB = ((161, 126, 231), (83, 163, 67), (231, 108, 80))
 _WHITE = 255
 
 
-def generate(num_examples, num_direct=9, image_size=48, seed=0, start_index=0):
+def generate(
+    num_examples,
+    num_direct=9,
+    image_size=48,
+    seed=0,
+    start_index=0,
+    num_described=None,
+):
     """Generates CoSaL colorization examples.
 
     The scenes, paragraphs and their reproducibility are those of
     `cosal.generate(num_examples, num_direct, num_colors=3, image_size,
     seed, start_index=start_index)`: example `i` depends only on
     `(seed, i)`.
+
+    With `num_described=k` the caption keeps only the first k of the nine
+    direct sentences ("The circle is red. The diamond is blue."): the k
+    shapes it names take their colours, the others stay gray (ab 0), so
+    the model must also leave alone what the caption does not mention.
 
     Args:
         num_examples: int >= 0.
@@ -77,6 +91,9 @@ def generate(num_examples, num_direct=9, image_size=48, seed=0, start_index=0):
         image_size: int >= 36, divisible by 3.
         seed: int >= 0.
         start_index: int >= 0, index of the first example.
+        num_described: None (every shape is described), or an int in
+            1..9, the number of shapes the caption names; needs
+            `num_direct=9`.
 
     Returns:
         A dict of numpy arrays, N = `num_examples`, H = W = `image_size`:
@@ -86,7 +103,8 @@ def generate(num_examples, num_direct=9, image_size=48, seed=0, start_index=0):
         [-1, 1] (`ab / 110`; 0 on the background); `target` uint8
         (N, H, W, 3), the target sRGB image; `text`, `shape_map`,
         `tile_shapes` and `tile_colors` as `cosal.generate` (colour ids
-        1..3 index `COLOR_NAMES` from 1).
+        1..3 index `COLOR_NAMES` from 1; 0 for a shape the caption does
+        not name, which stays gray).
 
     Raises:
         TypeError, ValueError: as `cosal.generate`.
@@ -99,10 +117,18 @@ def generate(num_examples, num_direct=9, image_size=48, seed=0, start_index=0):
         seed=seed,
         start_index=start_index,
     )
+    if num_described is not None:
+        _describe_only(scenes, num_described, num_direct)
     is_shape = scenes["shape_map"] > 0
-    label = scenes["label"]
-    ab_by_label = np.array(((0.0, 0.0),) + COLORS_AB, np.float32) / AB_SCALE
-    rgb_by_label = np.array(((_WHITE,) * 3,) + COLORS_RGB, np.uint8)
+    # Label 4: a shape left gray; its target is the input's own gray.
+    label = np.where(is_shape & (scenes["label"] == 0), 4, scenes["label"])
+    ab_by_label = (
+        np.array(((0.0, 0.0),) + COLORS_AB + ((0.0, 0.0),), np.float32)
+        / AB_SCALE
+    )
+    rgb_by_label = np.array(
+        ((_WHITE,) * 3,) + COLORS_RGB + ((SHAPE_GRAY,) * 3,), np.uint8
+    )
     shape_l = SHAPE_LIGHTNESS / L_SCALE - 1.0
     return {
         "gray": np.where(is_shape, SHAPE_GRAY, _WHITE).astype(np.uint8)[
@@ -118,6 +144,28 @@ def generate(num_examples, num_direct=9, image_size=48, seed=0, start_index=0):
         "tile_shapes": scenes["tile_shapes"],
         "tile_colors": scenes["tile_colors"],
     }
+
+
+def _describe_only(scenes, num_described, num_direct):
+    """Keeps the first `num_described` sentences; other shapes go gray."""
+    cosal._check_int("num_described", num_described, 1, cosal.NUM_SHAPES)
+    if num_direct != cosal.NUM_SHAPES:
+        raise ValueError(
+            "`num_described` needs every sentence direct (`num_direct=9`), "
+            f"got num_direct={num_direct}."
+        )
+    shape_ids = {name: k + 1 for k, name in enumerate(cosal.SHAPE_NAMES)}
+    texts = []
+    for index, text in enumerate(scenes["text"]):
+        sentences = text.split(". ")[:num_described]
+        named = [shape_ids[s[len("The ") : s.index(" is ")]] for s in sentences]
+        undescribed = ~np.isin(scenes["tile_shapes"][index], named)
+        scenes["tile_colors"][index][undescribed] = 0
+        scenes["label"][index][
+            np.isin(scenes["shape_map"][index], named, invert=True)
+        ] = 0
+        texts.append(". ".join(sentences).rstrip(".") + ".")
+    scenes["text"] = np.array(texts, dtype=object)
 
 
 def as_dataset(
@@ -170,13 +218,14 @@ def as_dataset(
 
 
 def caption_accuracy(ab, data):
-    """The share of shapes coloured as the caption says.
+    """The share of named shapes coloured as the caption says.
 
     A shape counts as correct when the mean of its predicted ab over its
     pixels is nearer (Euclidean, in ab) to its captioned colour of
     `COLORS_AB` than to the other colours: with one lightness for all
     shapes this is nearest hue and chroma, and a model that ignores the
-    caption scores about 1 / `NUM_COLORS`.
+    caption scores about 1 / `NUM_COLORS`. Shapes the caption does not
+    name (`tile_colors` 0) are not counted: see `gray_kept`.
 
     Args:
         ab: float array (N, H, W, 2), predicted ab scaled as the model
@@ -184,11 +233,39 @@ def caption_accuracy(ab, data):
         data: the `generate()` dict the predictions are for.
 
     Returns:
-        float in [0, 1] over the N × 9 shapes.
+        float in [0, 1] over the named shapes.
 
     Raises:
         ValueError: `ab` does not match the data's images.
     """
+    distances = _distances_to_colors(ab, data)
+    named = data["tile_colors"] > 0
+    predicted = np.argmin(distances[..., 1:], axis=-1) + 1
+    return float(np.mean(predicted[named] == data["tile_colors"][named]))
+
+
+def gray_kept(ab, data):
+    """The share of shapes the caption does not name that stay gray.
+
+    A shape stays gray when its mean predicted ab is nearer to 0 than to
+    every colour of `COLORS_AB`.
+
+    Args:
+        ab: float array (N, H, W, 2), predicted ab (`ab / 110`).
+        data: a `generate(..., num_described=k)` dict, k < 9.
+
+    Returns:
+        float in [0, 1], or None when the caption names every shape.
+    """
+    distances = _distances_to_colors(ab, data)
+    unnamed = data["tile_colors"] == 0
+    if not unnamed.any():
+        return None
+    return float(np.mean(np.argmin(distances[unnamed], axis=-1) == 0))
+
+
+def _distances_to_colors(ab, data):
+    """(N, 9 tiles, 1 + NUM_COLORS) distances of mean ab to gray, colours."""
     ab = np.asarray(ab, np.float64)
     shape_map = data["shape_map"]
     if ab.shape != shape_map.shape + (2,):
@@ -208,17 +285,14 @@ def caption_accuracy(ab, data):
         axis=-1,
     )
     means = (sums / np.maximum(counts, 1)[:, None]).reshape(len(ab), num_ids, 2)
-    # Tile t holds shape id tile_shapes[t]; its caption colour is
-    # tile_colors[t].
+    # Tile t holds shape id tile_shapes[t].
     shape_means = np.take_along_axis(
         means, data["tile_shapes"][..., None].astype(np.int64), axis=1
     )
-    palette = np.array(COLORS_AB, np.float64) / AB_SCALE
-    distances = np.linalg.norm(
-        shape_means[:, :, None, :] - palette[None, None], axis=-1
+    references = np.array(((0.0, 0.0),) + COLORS_AB, np.float64) / AB_SCALE
+    return np.linalg.norm(
+        shape_means[:, :, None, :] - references[None, None], axis=-1
     )
-    predicted = np.argmin(distances, axis=-1) + 1
-    return float(np.mean(predicted == data["tile_colors"]))
 
 
 def colorization_scores(ab, data):
@@ -230,7 +304,8 @@ def colorization_scores(ab, data):
         data: the `generate()` dict the predictions are for.
 
     Returns:
-        A dict: `caption_accuracy` (`caption_accuracy`), `psnr` (dB, of the
+        A dict: `caption_accuracy` (`caption_accuracy`), `gray_kept`
+        (`gray_kept`, None when every shape is named), `psnr` (dB, of the
         sRGB image, the input's L with the predicted ab, against
         `data["target"]`, averaged over images) and `ab_l1` (mean |ab|
         error over pixels and both channels, in Lab units).
@@ -242,6 +317,7 @@ def colorization_scores(ab, data):
     psnr = 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
     return {
         "caption_accuracy": accuracy,
+        "gray_kept": gray_kept(ab, data),
         "psnr": float(np.mean(psnr)),
         "ab_l1": float(np.mean(np.abs(ab - data["ab"])) * AB_SCALE),
     }

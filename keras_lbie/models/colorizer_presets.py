@@ -103,7 +103,8 @@ COLORIZER_PRESETS = {
             "A small colorizer for CoSaL at 48 px (CPU demos and tests): "
             "16-16-32-32-64-64 encoder (stride 8), BiLSTM 32 over the "
             "paragraph's words, attention and GRU 32, T=1; discriminator "
-            "64-32-16-16-1."
+            "64-32-16-16-1. Ships weights trained on CoSaL colorization "
+            "(results/cosal_colorization.md)."
         ),
         "config": {
             "image_size": 48,
@@ -130,7 +131,9 @@ COLORIZER_PRESETS = {
             "attention_units": 16,
         },
         "vocabulary": cosal_vocabulary,
-        "weights": None,
+        # examples/cosal_colorization_report.py --ship; trained with
+        # max_words 56, which changes nothing here (padding is masked).
+        "weights": "cosal_colorizer.weights.h5",
     },
 }
 

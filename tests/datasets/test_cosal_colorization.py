@@ -182,3 +182,49 @@ def test_colorization_scores_of_gray_predictions(data):
     assert scores["ab_l1"] == pytest.approx(expected, rel=1e-5)
     assert 0 < scores["ab_l1"] < 60
     assert 10 < scores["psnr"] < 30
+
+
+@pytest.fixture(scope="module")
+def described():
+    return cc.generate(30, image_size=36, seed=5, num_described=2)
+
+
+def test_num_described_keeps_the_first_sentences(described):
+    full = cc.generate(30, image_size=36, seed=5)
+    for short, long in zip(described["text"], full["text"], strict=True):
+        assert long.startswith(short)
+        assert short.count(".") == 2
+    assert ((described["tile_colors"] > 0).sum(axis=1) == 2).all()
+
+
+def test_unnamed_shapes_stay_gray(described):
+    full = cc.generate(30, image_size=36, seed=5)
+    named = described["tile_colors"] > 0
+    np.testing.assert_array_equal(
+        described["tile_colors"][named], full["tile_colors"][named]
+    )
+    for index in range(30):
+        unnamed_ids = described["tile_shapes"][index][~named[index]]
+        pixels = np.isin(described["shape_map"][index], unnamed_ids)
+        assert (described["ab"][index][pixels] == 0).all()
+        assert (described["target"][index][pixels] == cc.SHAPE_GRAY).all()
+        np.testing.assert_array_equal(
+            described["image_l"][index], full["image_l"][index]
+        )
+
+
+def test_gray_kept(described):
+    assert cc.gray_kept(described["ab"], described) == 1.0
+    full = cc.generate(30, image_size=36, seed=5)
+    full_colour = full["ab"]
+    assert cc.gray_kept(full_colour, described) == 0.0
+    assert cc.gray_kept(full_colour, full) is None
+    # The named shapes alone are scored by caption_accuracy.
+    assert cc.caption_accuracy(full_colour, described) == 1.0
+
+
+def test_num_described_needs_all_direct_sentences():
+    with pytest.raises(ValueError, match="num_direct=9"):
+        cc.generate(2, num_direct=4, num_described=2)
+    with pytest.raises(ValueError, match="`num_described` must be in 1..9"):
+        cc.generate(2, num_described=0)

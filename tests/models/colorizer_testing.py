@@ -60,12 +60,13 @@ def tiny_discriminator(**overrides):
     return TextConditionedDiscriminator(**{**TINY_DISCRIMINATOR, **overrides})
 
 
-def tiny_gan(gan_weight=1.0, l1_weight=100.0, **overrides):
+def tiny_gan(gan_weight=1.0, l1_weight=100.0, l2_weight=0.0, **overrides):
     return LBIEColorizerGAN(
         tiny_colorizer(**overrides),
         tiny_discriminator(),
         gan_weight=gan_weight,
         l1_weight=l1_weight,
+        l2_weight=l2_weight,
     )
 
 

@@ -112,7 +112,10 @@ class PresetTest(TestCase):
         captions = ["The petals are red.", "Red petals and a yellow centre."]
         vocabulary = build_vocabulary(captions)
         colorizer = LBIEColorizer.from_preset(
-            "cosal_colorizer", vocabulary=vocabulary, max_words=12
+            "cosal_colorizer",
+            vocabulary=vocabulary,
+            max_words=12,
+            load_weights=False,
         )
         self.assertEqual(colorizer.tokenizer.vocabulary, vocabulary)
         self.assertEqual(
@@ -130,7 +133,9 @@ class PresetTest(TestCase):
         with self.assertRaisesRegex(TypeError, "load_weights"):
             LBIEColorizer.from_preset("cosal_colorizer", load_weights=1)
         with self.assertRaisesRegex(TypeError, "vocabulary"):
-            LBIEColorizer.from_preset("cosal_colorizer", vocabulary="red")
+            LBIEColorizer.from_preset(
+                "cosal_colorizer", vocabulary="red", load_weights=False
+            )
 
     def test_preset_weights(self):
         weights_dir = self.get_temp_dir()

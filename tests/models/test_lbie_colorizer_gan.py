@@ -15,7 +15,7 @@ from tests.models.colorizer_testing import tiny_gan
 from tests.test_case import TestCase
 from tests.test_case import two_replica_strategy
 
-TRACKERS = {"d_loss", "g_loss", "g_gan_loss", "l1_loss"}
+TRACKERS = {"d_loss", "g_loss", "g_gan_loss", "l1_loss", "l2_loss"}
 
 
 def numpy(x):
@@ -39,11 +39,15 @@ def numpy_losses(gan, x, ab):
     d_loss = -log_score(ab, 1).mean() - log_score(ab_fake, -1).mean()
     g_gan_loss = -log_score(ab_fake, 1).mean()
     l1_loss = np.abs(ab_fake - ab).mean()
+    l2_loss = np.square(ab_fake - ab).mean()
     return {
         "d_loss": d_loss,
         "g_gan_loss": g_gan_loss,
         "l1_loss": l1_loss,
-        "g_loss": gan.gan_weight * g_gan_loss + gan.l1_weight * l1_loss,
+        "l2_loss": l2_loss,
+        "g_loss": gan.gan_weight * g_gan_loss
+        + gan.l1_weight * l1_loss
+        + gan.l2_weight * l2_loss,
     }
 
 
@@ -72,6 +76,8 @@ class LBIEColorizerGANTest(TestCase):
             LBIEColorizerGAN(generator, tiny_discriminator(vocabulary_size=20))
         with self.assertRaisesRegex(ValueError, "l1_weight"):
             LBIEColorizerGAN(generator, discriminator, l1_weight=-1.0)
+        with self.assertRaisesRegex(ValueError, "l2_weight"):
+            LBIEColorizerGAN(generator, discriminator, l2_weight=float("inf"))
         with self.assertRaisesRegex(TypeError, "gan_weight"):
             LBIEColorizerGAN(generator, discriminator, gan_weight=True)
 
@@ -80,6 +86,7 @@ class LBIEColorizerGANTest(TestCase):
         default = LBIEColorizerGAN(gan.generator, gan.discriminator)
         self.assertEqual(default.gan_weight, 1.0)
         self.assertEqual(default.l1_weight, 100.0)
+        self.assertEqual(default.l2_weight, 0.0)
         default.compile()
         for optimizer in (default.g_optimizer, default.d_optimizer):
             self.assertIsInstance(optimizer, keras.optimizers.Adam)
@@ -108,8 +115,10 @@ class LBIEColorizerGANTest(TestCase):
         gan = LBIEColorizerGAN.from_preset(
             "cosal_colorizer",
             l1_weight=10.0,
+            l2_weight=5.0,
             discriminator_overrides={"text_units": 8},
             max_steps=2,
+            load_weights=False,
         )
         self.assertIsInstance(gan.generator, LBIEColorizer)
         self.assertEqual(gan.generator.backbone.max_steps, 2)
@@ -117,16 +126,21 @@ class LBIEColorizerGANTest(TestCase):
         self.assertEqual(gan.discriminator.image_size, 48)
         self.assertEqual(gan.discriminator.max_words, 80)
         self.assertEqual(gan.l1_weight, 10.0)
+        self.assertEqual(gan.l2_weight, 5.0)
         with self.assertRaisesRegex(ValueError, "filterz"):
             LBIEColorizerGAN.from_preset(
                 "cosal_colorizer", discriminator_overrides={"filterz": (8,)}
             )
 
     @parameterized.named_parameters(
-        ("released_code", 1.0, 100.0), ("paper_gamma", 1.0, 0.01)
+        ("released_code", 1.0, 100.0, 0.0),
+        ("paper_gamma", 1.0, 0.01, 0.0),
+        ("with_l2", 0.5, 1.0, 30.0),
     )
-    def test_losses_match_the_paper(self, gan_weight, l1_weight):
-        gan = tiny_gan(gan_weight=gan_weight, l1_weight=l1_weight)
+    def test_losses_match_the_paper(self, gan_weight, l1_weight, l2_weight):
+        gan = tiny_gan(
+            gan_weight=gan_weight, l1_weight=l1_weight, l2_weight=l2_weight
+        )
         gan.compile(**sgd_pair())
         x, ab = tiny_data()
         logs = gan.evaluate(x, ab, batch_size=4, verbose=0, return_dict=True)

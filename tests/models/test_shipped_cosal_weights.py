@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 
 import numpy as np
 import pytest
@@ -10,23 +9,17 @@ import pytest
 from keras_lbie.datasets import cosal
 from keras_lbie.metrics import CoSaLRegionIoU
 from keras_lbie.models import LBIESegmenter
+from tests.models.offline import RESULTS_DIR
+from tests.models.offline import load_offline
 
-RESULTS = os.path.join(
-    os.path.dirname(__file__), "..", "..", "results", "cosal_preset.json"
-)
+RESULTS = os.path.join(RESULTS_DIR, "cosal_preset.json")
 # Not the run's seeds (training 0, test 1): examples the model never saw.
 FRESH_SEED = 2026
 
 
-def no_network(*args, **kwargs):
-    raise AssertionError("loading a preset must not open a socket")
-
-
 @pytest.fixture(scope="module")
 def segmenter():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket, "socket", no_network)
-        return LBIESegmenter.from_preset("cosal")
+    return load_offline(lambda: LBIESegmenter.from_preset("cosal"))
 
 
 @pytest.mark.parametrize("num_direct", [4, 6, 8])
