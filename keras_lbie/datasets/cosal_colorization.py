@@ -21,12 +21,13 @@ black and grey have no hue and would be the same colour at one lightness.
 Public API:
 
 - `generate(num_examples, num_direct=9, image_size=48, seed=0,
-  start_index=0)` → dict of numpy arrays (see its docstring).
+  start_index=0, num_described=None)` → dict of numpy arrays (see its
+  docstring).
 - `as_dataset(data, batch_size, shuffle=False, seed=None,
   blank_text=False, drop_remainder=False)` → `tf.data` of
   `({"image_l", "text"}, ab)`, as `flowers.as_dataset` gives.
-- `caption_accuracy(ab, data)`: the share of shapes whose mean predicted
-  ab is nearest their captioned colour.
+- `caption_accuracy(ab, data)`: the share of named shapes whose mean
+  predicted ab is nearest their captioned colour.
 - `gray_kept(ab, data)`: the share of shapes the caption does not name
   that stay gray.
 - `colorization_scores(ab, data)`: both, PSNR and ab error.
@@ -48,8 +49,8 @@ NUM_COLORS = len(COLOR_NAMES)
 SHAPE_GRAY = 145
 SHAPE_LIGHTNESS = 60.1722
 # Lab a, b of each colour of `COLOR_NAMES`: chroma 60 at the hue of the
-# CoSaL colour, the largest round chroma at which all three stay inside
-# sRGB at `SHAPE_LIGHTNESS` (tested).
+# CoSaL colour, vivid yet inside sRGB for all three at `SHAPE_LIGHTNESS`
+# (tested).
 _CHROMA = 60.0
 _HUES_DEGREES = (-53.7, 136.0, 40.0)
 COLORS_AB = tuple(
