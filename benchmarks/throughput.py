@@ -165,17 +165,16 @@ class _TrainRunner:
 
     def __init__(self, workload, x, y, jit_compile):
         self.model = workload.model
-        self.model.compile(
-            optimizer=keras.optimizers.Adam(), jit_compile=jit_compile
-        )
+        workload.compile_for_training(jit_compile)
         self.model.make_train_function()
         self.jit_compile = bool(self.model.jit_compile)
+        self.loss = workload.loss
         self.batch = (x, y)
         self.iterator = iter(tf.data.Dataset.from_tensors(self.batch).repeat())
 
     def step(self):
         # Reading the loss waits for the step, as `fit`'s logs do.
-        return float(self.model.train_function(self.iterator)["loss"])
+        return float(self.model.train_function(self.iterator)[self.loss])
 
     def concrete_function(self):
         # The step `make_train_function` wraps, traced after warm-up so the
@@ -188,7 +187,7 @@ class _InferRunner:
     """`model(x, training=False)[output]` in a `tf.function`."""
 
     def __init__(self, workload, x, y, jit_compile):
-        model, output = workload.model, workload.output
+        model, output = workload.inference_model, workload.output
         self.function = tf.function(
             lambda x: model(x, training=False)[output],
             jit_compile=jit_compile,

@@ -6,10 +6,10 @@ from PIL import Image
 from PIL import ImageDraw
 
 from keras_lbie.color import model_outputs_to_rgb
+from keras_lbie.models._model_family import edit_texts
 from keras_lbie.models.lbie_colorizer import LBIEColorizer
 from keras_lbie.models.lbie_colorizer_backbone import L_HINT
 from keras_lbie.models.lbie_colorizer_backbone import check_image_channels
-from keras_lbie.models.lbie_segmenter import _edit_texts
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.visualize.attention_figure import _draw_text
 from keras_lbie.visualize.attention_figure import _font
@@ -102,7 +102,7 @@ class ColorizationSamples(keras.callbacks.Callback):
         check_positive_int(every, "every")
         check_positive_int(batch_size, "batch_size")
         self.image_l = image_l.astype(np.float32)
-        self.texts = _edit_texts(texts, len(image_l))
+        self.texts = edit_texts(texts, len(image_l))
         self.ab = None if ab is None else ab.astype(np.float32)
         self.output_dir = os.fspath(output_dir)
         self.colorizer = colorizer

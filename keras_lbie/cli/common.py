@@ -138,12 +138,12 @@ def load_model(model, colorizers=True):
             f"{problem}; a model is a preset ({accepted}) or a .keras file "
             "saved by `lbie train` or Keras' model.save."
         )
-    return _load_keras_file(
+    return load_keras_file(
         model, tuple(model_class for _, model_class in kinds.values())
     )
 
 
-def _load_keras_file(path, expected_classes):
+def load_keras_file(path, expected_classes):
     """The model of a `.keras` file, if it is one of `expected_classes`.
 
     Args:

@@ -8,9 +8,9 @@ import os
 
 from keras_lbie.cli.common import DEFAULT_MODEL
 from keras_lbie.cli.common import CLIError
-from keras_lbie.cli.common import _load_keras_file
 from keras_lbie.cli.common import add_model_argument
 from keras_lbie.cli.common import import_tensorflow
+from keras_lbie.cli.common import load_keras_file
 from keras_lbie.cli.common import load_segmenter
 from keras_lbie.cli.common import note
 from keras_lbie.cli.common import output_folder
@@ -207,7 +207,7 @@ def load_referit_segmenter(model, referit_dir):
             f"({', '.join(sorted(REFERIT_PRESETS))}) or a .keras file of a "
             "ReferItSegmenter."
         )
-    return _load_keras_file(model, ReferItSegmenter)
+    return load_keras_file(model, ReferItSegmenter)
 
 
 def print_referit_metrics(values, split):

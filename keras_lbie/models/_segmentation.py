@@ -8,13 +8,14 @@ layer names are those of the CoSaL weights already written, keep them.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_lbie.layers.bilinear_upsampling import BilinearUpsampling
 from keras_lbie.losses.expected_step_cross_entropy import (
     expected_step_cross_entropy,
 )
-from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.models._model_family import check_image
 
 
 class PixelCrossEntropy(keras.losses.Loss):
@@ -74,23 +75,6 @@ def pixel_weights(sample_weight):
     if len(sample_weight.shape) == 1:
         sample_weight = sample_weight[:, None, None]
     return sample_weight
-
-
-def check_encoder_filters(encoder_filters):
-    """Returns `encoder_filters` as a tuple of ints, or raises naming it."""
-    if isinstance(encoder_filters, (str, bytes)) or not hasattr(
-        encoder_filters, "__iter__"
-    ):
-        raise ValueError(
-            "`encoder_filters` must be a non-empty sequence of positive "
-            f"ints. Received: {encoder_filters!r}"
-        )
-    encoder_filters = tuple(encoder_filters)
-    if not encoder_filters:
-        raise ValueError("`encoder_filters` must not be empty.")
-    for filters in encoder_filters:
-        check_positive_int(filters, "encoder_filters")
-    return tuple(int(filters) for filters in encoder_filters)
 
 
 def conv_encoder_layers(encoder_filters, pool_every):
@@ -188,8 +172,8 @@ class SegmentationObjective:
     """`compute_loss` and `compute_metrics` of the segmentation backbones.
 
     A mixin for `keras.Model` subclasses with `"logits"`, `"step_logits"`
-    and `"log_stop_probabilities"` outputs and a `uses_expected_loss`
-    property. The loss is: the loss given to `compile`, applied to
+    and `"log_stop_probabilities"` outputs and `termination_mode` and
+    `max_steps` attributes. The loss is: the loss given to `compile`, applied to
     `"logits"`, if any; else the expected step loss when
     `uses_expected_loss`, else the pixel cross-entropy of `"logits"`; plus
     the model's `losses` (regularisers of its layers) and the terms of
@@ -197,6 +181,11 @@ class SegmentationObjective:
     `tf.distribute` as Keras scales regularisers. Compiled metrics receive
     `"logits"`.
     """
+
+    @property
+    def uses_expected_loss(self):
+        """True when the objective is the released code's expected loss."""
+        return self.termination_mode == "expected" and self.max_steps > 1
 
     def parameter_penalties(self):
         """Extra scalar loss terms on the weights (e.g. L2); none here."""
@@ -235,3 +224,27 @@ class SegmentationObjective:
         if isinstance(y_pred, dict):
             y_pred = y_pred["logits"]
         return super().compute_metrics(x, y, y_pred, sample_weight)
+
+
+def segmenter_graph(backbone, tokenizer):
+    """The raw-input graph of a segmenter task: `(inputs, logits)`.
+
+    `inputs` is the dict of a float32 RGB `"image"` of the backbone's
+    `image_size` and a string `"text"` `(batch,)`, tokenized in the graph;
+    `logits` the backbone's `"logits"` on them.
+    """
+    size = backbone.image_size
+    image = keras.Input((size, size, 3), dtype="float32", name="image")
+    text = keras.Input((), dtype="string", name="text")
+    token_ids = tokenizer(text)
+    logits = backbone({"image": image, "token_ids": token_ids})["logits"]
+    return {"image": image, "text": text}, logits
+
+
+def edit_images(images, image_size):
+    """RGB `images`, or one image, as a float32 batch of `image_size`."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[None]
+    check_image(images, image_size, name="images")
+    return images.astype(np.float32)

@@ -1,5 +1,3 @@
-import copy
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -7,17 +5,20 @@ from keras import ops
 
 from keras_lbie.color import model_outputs_to_rgb
 from keras_lbie.color import rgb_to_model_inputs
+from keras_lbie.models._model_family import TaskModel
+from keras_lbie.models._model_family import check_input_keys
+from keras_lbie.models._model_family import check_task_parts
+from keras_lbie.models._model_family import check_text
+from keras_lbie.models._model_family import dtype_name
+from keras_lbie.models._model_family import load_preset_weights
+from keras_lbie.models._model_family import predict_with_texts
+from keras_lbie.models._model_family import resolve_preset
 from keras_lbie.models.colorizer_presets import COLORIZER_PRESETS
 from keras_lbie.models.lbie_colorizer_backbone import L_HINT
 from keras_lbie.models.lbie_colorizer_backbone import LBIEColorizerBackbone
 from keras_lbie.models.lbie_colorizer_backbone import check_image_channels
 from keras_lbie.models.lbie_colorizer_backbone import check_image_shape
-from keras_lbie.models.lbie_segmenter import _check_text
-from keras_lbie.models.lbie_segmenter import _edit_texts
-from keras_lbie.models.lbie_segmenter import _load_preset_weights
 from keras_lbie.models.lbie_segmenter import tokenize_dataset
-from keras_lbie.models.lbie_segmenter_backbone import check_input_keys
-from keras_lbie.models.lbie_segmenter_backbone import dtype_name
 from keras_lbie.tokenizers.caption_tokenizer import CaptionTokenizer
 from keras_lbie.utils.validation import check_positive_int
 
@@ -98,7 +99,7 @@ class _GrayscaleToLightness(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
-class LBIEColorizer(keras.Model):
+class LBIEColorizer(TaskModel, keras.Model):
     """Language-based colorization from grayscale images and raw captions.
 
     Chen et al., "Language-Based Image Editing with Recurrent Attentive
@@ -159,23 +160,12 @@ class LBIEColorizer(keras.Model):
     """
 
     def __init__(self, backbone, tokenizer, **kwargs):
-        if not isinstance(backbone, LBIEColorizerBackbone):
-            raise TypeError(
-                "`backbone` must be an LBIEColorizerBackbone. Received: "
-                f"{type(backbone).__name__}"
-            )
-        if not isinstance(tokenizer, CaptionTokenizer):
-            raise TypeError(
-                "`tokenizer` must be a CaptionTokenizer. Received: "
-                f"{type(tokenizer).__name__}"
-            )
-        for attribute in ("vocabulary_size", "max_words"):
-            if getattr(tokenizer, attribute) != getattr(backbone, attribute):
-                raise ValueError(
-                    f"The tokenizer's `{attribute}` "
-                    f"({getattr(tokenizer, attribute)}) must equal the "
-                    f"backbone's ({getattr(backbone, attribute)})."
-                )
+        check_task_parts(
+            backbone,
+            tokenizer,
+            (LBIEColorizerBackbone, CaptionTokenizer),
+            ("vocabulary_size", "max_words"),
+        )
         size = backbone.image_size
         image = keras.Input((size, size, 1), dtype="float32", name="image")
         text = keras.Input((), dtype="string", name="text")
@@ -218,8 +208,15 @@ class LBIEColorizer(keras.Model):
                 or vocabulary override while loading weights.
             FileNotFoundError: the preset's weights file is missing.
         """
-        entry, config, has_weights = _resolve_preset(
-            preset, vocabulary, load_weights, overrides
+        entry, config, has_weights = resolve_preset(
+            preset,
+            COLORIZER_PRESETS,
+            load_weights,
+            overrides,
+            _WEIGHT_PRESERVING_OVERRIDES,
+            kind="colorizer preset",
+            changes="the architecture or the word ids",
+            other_changes=[] if vocabulary is None else ["vocabulary"],
         )
         tokenizer = CaptionTokenizer(
             entry["vocabulary"]() if vocabulary is None else vocabulary,
@@ -232,18 +229,13 @@ class LBIEColorizer(keras.Model):
             **config,
         )
         if has_weights:
-            _load_preset_weights(backbone, preset, entry["weights"])
+            load_preset_weights(backbone, preset, entry["weights"])
         return cls(backbone, tokenizer, name=f"lbie_colorizer_{preset}")
-
-    @property
-    def image_size(self):
-        """The height and width of the images the model takes."""
-        return self.backbone.image_size
 
     def call(self, inputs, training=None, mask=None):
         check_input_keys(inputs, ("image", "text"))
         _check_gray(inputs["image"], self.image_size)
-        _check_text(inputs["text"], "text")
+        check_text(inputs["text"], "text")
         return super().call(inputs, training=training, mask=mask)
 
     def tokenize_dataset(self, dataset):
@@ -273,12 +265,8 @@ class LBIEColorizer(keras.Model):
         check_positive_int(batch_size, "batch_size")
         image_l = np.asarray(image_l)
         check_image_channels(image_l, self.image_size, 1, "image_l", L_HINT)
-        texts = _edit_texts(texts, len(image_l))
-        token_ids = self.tokenizer(tf.constant(texts, tf.string)).numpy()
-        outputs = self.backbone.predict(
-            {"image_l": image_l.astype(np.float32), "token_ids": token_ids},
-            batch_size=batch_size,
-            verbose=0,
+        _, outputs = predict_with_texts(
+            self, {"image_l": image_l.astype(np.float32)}, texts, batch_size
         )
         return outputs["ab"]
 
@@ -326,57 +314,6 @@ class LBIEColorizer(keras.Model):
         ab = self.predict_ab(image_l, texts, batch_size=batch_size)
         rgb = ops.convert_to_numpy(model_outputs_to_rgb(image_l, ab))
         return np.round(rgb * 255.0).astype(np.uint8)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("backbone", "tokenizer"):
-            if isinstance(config[key], dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
-
-
-def _resolve_preset(preset, vocabulary, load_weights, overrides):
-    """`(entry, backbone config, has_weights)` of a preset, validated."""
-    if preset not in COLORIZER_PRESETS:
-        raise ValueError(
-            f"Unknown colorizer preset {preset!r}. Available presets: "
-            f"{sorted(COLORIZER_PRESETS)}"
-        )
-    if not isinstance(load_weights, bool):
-        raise TypeError(
-            f"`load_weights` must be a bool. Received: {load_weights!r}"
-        )
-    entry = COLORIZER_PRESETS[preset]
-    config = copy.deepcopy(entry["config"])
-    unknown = sorted(set(overrides) - set(config))
-    if unknown:
-        raise ValueError(
-            f"Unknown override(s) {unknown} for preset {preset!r}. "
-            f"Allowed: {sorted(config)}"
-        )
-    has_weights = load_weights and entry["weights"] is not None
-    changed = sorted(set(overrides) - _WEIGHT_PRESERVING_OVERRIDES)
-    if vocabulary is not None:
-        changed.append("vocabulary")
-    if has_weights and changed:
-        raise ValueError(
-            f"Override(s) {changed} change the architecture or the word "
-            f"ids, which the weights of preset {preset!r} were not trained "
-            "for. Pass `load_weights=False` to build it randomly "
-            "initialised; with weights only "
-            f"{sorted(_WEIGHT_PRESERVING_OVERRIDES)} can be overridden."
-        )
-    config.update(overrides)
-    return entry, config, has_weights
 
 
 def _check_gray(image, image_size):

@@ -1,5 +1,4 @@
 import math
-import numbers
 
 import keras
 from keras import ops
@@ -7,9 +6,14 @@ from keras import ops
 from keras_lbie.layers.conv_gru_fusion import ConvGRUFusion
 from keras_lbie.layers.termination_gate import check_termination_mode
 from keras_lbie.layers.text_encoder import TextEncoder
-from keras_lbie.models.lbie_segmenter_backbone import check_input_keys
-from keras_lbie.models.lbie_segmenter_backbone import dtype_name
-from keras_lbie.models.lbie_segmenter_backbone import static_shape
+from keras_lbie.models._model_family import ArgumentConfig
+from keras_lbie.models._model_family import check_ids
+from keras_lbie.models._model_family import check_input_keys
+from keras_lbie.models._model_family import check_positive_ints
+from keras_lbie.models._model_family import check_seed
+from keras_lbie.models._model_family import dtype_name
+from keras_lbie.models._model_family import matches_batched
+from keras_lbie.models._model_family import static_shape
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import check_temperature
 
@@ -26,34 +30,6 @@ L_HINT = (
     " `image_l` is the lightness L / 50 - 1 of each image: convert RGB with "
     "`keras_lbie.color.rgb_to_model_inputs`."
 )
-
-
-def check_positive_ints(values, name):
-    """Returns `values` as a tuple of ints, or raises naming `name`.
-
-    Args:
-        values: a non-empty sequence of positive ints.
-        name: the argument name used in the error messages.
-    """
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ValueError(
-            f"`{name}` must be a non-empty sequence of positive ints. "
-            f"Received: {values!r}"
-        )
-    values = tuple(values)
-    if not values:
-        raise ValueError(f"`{name}` must not be empty.")
-    for value in values:
-        check_positive_int(value, name)
-    return tuple(int(value) for value in values)
-
-
-def check_seed(seed):
-    """Raises unless `seed` is None or an int (bools rejected)."""
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-    ):
-        raise TypeError(f"`seed` must be None or an int. Received: {seed!r}")
 
 
 def check_image_channels(image, image_size, channels, name, hint=""):
@@ -77,11 +53,7 @@ def check_image_shape(image, image_size, channels, name, hint=""):
     shape = static_shape(image)
     if shape is None:
         return
-    expected = (image_size, image_size, channels)
-    if len(shape) != 4 or any(
-        size is not None and size != want
-        for size, want in zip(shape[1:], expected, strict=True)
-    ):
+    if not matches_batched(shape, (image_size, image_size, channels)):
         raise ValueError(
             f"`{name}` must have shape (batch, {image_size}, {image_size}, "
             f"{channels}) (the model's `image_size`; nothing is resized)."
@@ -91,27 +63,13 @@ def check_image_shape(image, image_size, channels, name, hint=""):
 
 def check_caption_ids(token_ids, max_words):
     """Raises unless `token_ids` is a numeric `(batch, max_words)`."""
-    dtype = dtype_name(token_ids)
-    # Floats are accepted (the functional model casts them to int32): Keras
-    # may build a model under `tf.distribute` on the replica mean of a
-    # batch, which is float.
-    if "int" not in dtype and "float" not in dtype:
-        raise TypeError(
-            "`token_ids` must be integer word ids from a CaptionTokenizer. "
-            f"Received dtype: {dtype}"
-        )
-    shape = static_shape(token_ids)
-    if shape is None:
-        return
-    if len(shape) != 2 or shape[1] not in (None, max_words):
-        raise ValueError(
-            f"`token_ids` must have shape (batch, {max_words}) (batch, "
-            f"max_words). Received shape: {shape}"
-        )
+    check_ids(
+        token_ids, {"max_words": max_words}, "word ids from a CaptionTokenizer"
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
-class LBIEColorizerBackbone(keras.Model):
+class LBIEColorizerBackbone(ArgumentConfig, keras.Model):
     """The paper's language-based colorization generator, on word ids.
 
     Chen et al., "Language-Based Image Editing with Recurrent Attentive
@@ -370,22 +328,7 @@ class LBIEColorizerBackbone(keras.Model):
             **kwargs,
         )
 
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.image_size = image_size
-        self.encoder_filters = encoder_filters
-        self.encoder_strides = encoder_strides
-        self.embedding_dim = embedding_dim
-        self.text_units = text_units
-        self.fusion_units = fusion_units
-        self.attention_units = attention_units
-        self.max_steps = max_steps
-        self.termination_mode = termination_mode
-        self.temperature = temperature
-        self.decoder_filters = decoder_filters
-        self.decoder_strides = decoder_strides
-        self.max_words = max_words
-        self.seed = seed
+        self.store_arguments(locals())
 
     @property
     def encoder_stride(self):
@@ -399,28 +342,3 @@ class LBIEColorizerBackbone(keras.Model):
         )
         check_caption_ids(inputs["token_ids"], self.max_words)
         return super().call(inputs, training=training, mask=mask)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "vocabulary_size": self.vocabulary_size,
-            "image_size": self.image_size,
-            "encoder_filters": list(self.encoder_filters),
-            "encoder_strides": list(self.encoder_strides),
-            "embedding_dim": self.embedding_dim,
-            "text_units": self.text_units,
-            "fusion_units": self.fusion_units,
-            "attention_units": self.attention_units,
-            "max_steps": self.max_steps,
-            "termination_mode": self.termination_mode,
-            "temperature": self.temperature,
-            "decoder_filters": list(self.decoder_filters),
-            "decoder_strides": list(self.decoder_strides),
-            "max_words": self.max_words,
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -1,23 +1,26 @@
-import copy
-import os
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_lbie.datasets import cosal
+from keras_lbie.models._model_family import WEIGHTS_DIR as WEIGHTS_DIR
+from keras_lbie.models._model_family import TaskModel
+from keras_lbie.models._model_family import check_image
+from keras_lbie.models._model_family import check_input_keys
+from keras_lbie.models._model_family import check_task_parts
+from keras_lbie.models._model_family import check_text
+from keras_lbie.models._model_family import load_preset_weights
+from keras_lbie.models._model_family import predict_with_texts
+from keras_lbie.models._model_family import resolve_preset
+from keras_lbie.models._segmentation import edit_images
+from keras_lbie.models._segmentation import segmenter_graph
 from keras_lbie.models.lbie_segmenter_backbone import LBIESegmenterBackbone
-from keras_lbie.models.lbie_segmenter_backbone import check_image
-from keras_lbie.models.lbie_segmenter_backbone import check_input_keys
-from keras_lbie.models.lbie_segmenter_backbone import dtype_name
-from keras_lbie.models.lbie_segmenter_backbone import static_shape
 from keras_lbie.models.presets import PRESETS
 from keras_lbie.tokenizers.referit_tokenizer import ReferItTokenizer
 from keras_lbie.tokenizers.sentence_tokenizer import SentenceTokenizer
 from keras_lbie.tokenizers.sentence_tokenizer import cosal_vocabulary
 from keras_lbie.utils.validation import check_positive_int
 
-WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
 # Overrides that leave the weights' shapes and meaning unchanged.
 _WEIGHT_PRESERVING_OVERRIDES = frozenset(
     ("termination_mode", "temperature", "seed", "early_exit")
@@ -86,7 +89,7 @@ def tokenize_dataset(dataset, tokenizer):
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
-class LBIESegmenter(keras.Model):
+class LBIESegmenter(TaskModel, keras.Model):
     """Language-based image segmentation from raw images and raw text.
 
     Chen et al., "Language-Based Image Editing with Recurrent Attentive
@@ -145,31 +148,14 @@ class LBIESegmenter(keras.Model):
     """
 
     def __init__(self, backbone, tokenizer, **kwargs):
-        if not isinstance(backbone, LBIESegmenterBackbone):
-            raise TypeError(
-                "`backbone` must be an LBIESegmenterBackbone. Received: "
-                f"{type(backbone).__name__}"
-            )
-        if not isinstance(tokenizer, SentenceTokenizer):
-            raise TypeError(
-                "`tokenizer` must be a SentenceTokenizer. Received: "
-                f"{type(tokenizer).__name__}"
-            )
-        for attribute in ("vocabulary_size", "max_sentences", "max_words"):
-            if getattr(tokenizer, attribute) != getattr(backbone, attribute):
-                raise ValueError(
-                    f"The tokenizer's `{attribute}` "
-                    f"({getattr(tokenizer, attribute)}) must equal the "
-                    f"backbone's ({getattr(backbone, attribute)})."
-                )
-        size = backbone.image_size
-        image = keras.Input((size, size, 3), dtype="float32", name="image")
-        text = keras.Input((), dtype="string", name="text")
-        token_ids = tokenizer(text)
-        logits = backbone({"image": image, "token_ids": token_ids})["logits"]
-        super().__init__(
-            inputs={"image": image, "text": text}, outputs=logits, **kwargs
+        check_task_parts(
+            backbone,
+            tokenizer,
+            (LBIESegmenterBackbone, SentenceTokenizer),
+            ("vocabulary_size", "max_sentences", "max_words"),
         )
+        inputs, logits = segmenter_graph(backbone, tokenizer)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
         self.backbone = backbone
         self.tokenizer = tokenizer
 
@@ -201,34 +187,13 @@ class LBIESegmenter(keras.Model):
                 architecture override while loading weights.
             FileNotFoundError: the preset's weights file is missing.
         """
-        if preset not in PRESETS:
-            raise ValueError(
-                f"Unknown preset {preset!r}. Available presets: "
-                f"{sorted(PRESETS)}"
-            )
-        if not isinstance(load_weights, bool):
-            raise TypeError(
-                f"`load_weights` must be a bool. Received: {load_weights!r}"
-            )
-        entry = PRESETS[preset]
-        config = copy.deepcopy(entry["config"])
-        unknown = sorted(set(overrides) - set(config))
-        if unknown:
-            raise ValueError(
-                f"Unknown override(s) {unknown} for preset {preset!r}. "
-                f"Allowed: {sorted(config)}"
-            )
-        has_weights = load_weights and entry["weights"] is not None
-        changed = sorted(set(overrides) - _WEIGHT_PRESERVING_OVERRIDES)
-        if has_weights and changed:
-            raise ValueError(
-                f"Override(s) {changed} change the architecture, which the "
-                f"weights of preset {preset!r} were not trained for. Pass "
-                "`load_weights=False` to build it randomly initialised; "
-                f"with weights only {sorted(_WEIGHT_PRESERVING_OVERRIDES)} "
-                "can be overridden."
-            )
-        config.update(overrides)
+        entry, config, has_weights = resolve_preset(
+            preset,
+            PRESETS,
+            load_weights,
+            overrides,
+            _WEIGHT_PRESERVING_OVERRIDES,
+        )
         tokenizer = SentenceTokenizer(
             cosal_vocabulary(),
             max_sentences=config["max_sentences"],
@@ -241,18 +206,13 @@ class LBIESegmenter(keras.Model):
             **config,
         )
         if has_weights:
-            _load_preset_weights(backbone, preset, entry["weights"])
+            load_preset_weights(backbone, preset, entry["weights"])
         return cls(backbone, tokenizer, name=f"lbie_segmenter_{preset}")
-
-    @property
-    def image_size(self):
-        """The height and width of the images the model takes."""
-        return self.backbone.image_size
 
     def call(self, inputs, training=None, mask=None):
         check_input_keys(inputs, ("image", "text"))
         check_image(inputs["image"], self.backbone.image_size)
-        _check_text(inputs["text"], "text")
+        check_text(inputs["text"], "text")
         return super().call(inputs, training=training, mask=mask)
 
     def tokenize_dataset(self, dataset):
@@ -298,13 +258,9 @@ class LBIESegmenter(keras.Model):
                 f"`return_details` must be a bool. Received: {return_details!r}"
             )
         check_positive_int(batch_size, "batch_size")
-        images = _edit_images(images, self.backbone.image_size)
-        texts = _edit_texts(texts, len(images))
-        token_ids = self.tokenizer(tf.constant(texts, tf.string)).numpy()
-        outputs = self.backbone.predict(
-            {"image": images, "token_ids": token_ids},
-            batch_size=batch_size,
-            verbose=0,
+        images = edit_images(images, self.backbone.image_size)
+        token_ids, outputs = predict_with_texts(
+            self, {"image": images}, texts, batch_size
         )
         labels = np.argmax(outputs["logits"], axis=-1)
         colours = CLASS_COLORS[labels]
@@ -317,82 +273,3 @@ class LBIESegmenter(keras.Model):
             "stop_step": outputs["stop_step"],
             "sentences": [[s for s in row if s] for row in sentences],
         }
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("backbone", "tokenizer"):
-            if isinstance(config[key], dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
-
-
-def _load_preset_weights(backbone, preset, file_name):
-    path = os.path.join(WEIGHTS_DIR, file_name)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"The weights of preset {preset!r} are missing: no file {path}. "
-            "The package install is incomplete; reinstall keras_lbie, or "
-            "pass `load_weights=False` for a randomly initialised model."
-        )
-    try:
-        backbone.load_weights(path)
-    except ValueError as error:
-        raise ValueError(
-            f"The weights file of preset {preset!r} ({path}) does not fit "
-            f"the preset's model. Cause: {error}"
-        ) from error
-
-
-def _check_text(text, name):
-    dtype = dtype_name(text)
-    if dtype != "string":
-        raise TypeError(
-            f"`{name}` must hold strings, one description per image. "
-            f"Received dtype: {dtype}"
-        )
-    shape = static_shape(text)
-    if shape is not None and len(shape) != 1:
-        raise ValueError(
-            f"`{name}` must have shape (batch,), one description per image. "
-            f"Received shape: {shape}"
-        )
-
-
-def _edit_images(images, image_size):
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[None]
-    check_image(images, image_size, name="images")
-    return images.astype(np.float32)
-
-
-def _edit_texts(texts, num_images):
-    if isinstance(texts, str):
-        texts = [texts]
-    elif isinstance(texts, np.ndarray) and texts.ndim == 1:
-        texts = list(texts)
-    elif not isinstance(texts, (list, tuple)):
-        raise TypeError(
-            "`texts` must be a str or a list of str, one per image. "
-            f"Received: {type(texts).__name__}"
-        )
-    not_str = [text for text in texts if not isinstance(text, str)]
-    if not_str:
-        raise TypeError(
-            f"`texts` entries must be str. Received: {not_str[:3]!r}"
-        )
-    if len(texts) != num_images:
-        raise ValueError(
-            f"`texts` must hold one description per image: {num_images} "
-            f"image(s), {len(texts)} text(s)."
-        )
-    return [str(text) for text in texts]

@@ -1,109 +1,34 @@
-import numbers
-
 import keras
-import numpy as np
 from keras import ops
 
 from keras_lbie.layers.conv_gru_fusion import ConvGRUFusion
 from keras_lbie.layers.hierarchical_text_encoder import HierarchicalTextEncoder
 from keras_lbie.layers.termination_gate import check_termination_mode
+from keras_lbie.models._model_family import ArgumentConfig
+from keras_lbie.models._model_family import check_bool
+from keras_lbie.models._model_family import check_ids
+from keras_lbie.models._model_family import check_image
+from keras_lbie.models._model_family import check_input_keys
+from keras_lbie.models._model_family import check_positive_ints
+from keras_lbie.models._model_family import check_seed
 from keras_lbie.models._segmentation import SegmentationObjective
-from keras_lbie.models._segmentation import check_encoder_filters
 from keras_lbie.models._segmentation import conv_encoder_layers
 from keras_lbie.models._segmentation import segmentation_head
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import check_temperature
 
 
-def dtype_name(value):
-    """The Keras dtype name of an array, tensor or list ("string" for str)."""
-    if not hasattr(value, "dtype"):
-        value = np.asarray(value)
-    if isinstance(value.dtype, np.dtype) and value.dtype.kind in "OUS":
-        return "string"
-    try:
-        return keras.backend.standardize_dtype(value.dtype)
-    except ValueError:
-        return str(value.dtype)
-
-
-def static_shape(value):
-    """The shape of an array, tensor or list as a tuple (None if unknown)."""
-    if not hasattr(value, "shape"):
-        value = np.asarray(value)
-    shape = value.shape
-    if getattr(shape, "rank", 0) is None:
-        return None
-    return tuple(shape)
-
-
-def _matches_batched(shape, expected):
-    """Whether `shape` is `(batch, *expected)`, unknown sizes matching."""
-    return len(shape) == len(expected) + 1 and all(
-        size is None or size == want
-        for size, want in zip(shape[1:], expected, strict=True)
+def check_token_ids(token_ids, max_sentences, max_words):
+    """Raises unless `token_ids` is an int `(batch, sentences, words)`."""
+    check_ids(
+        token_ids,
+        {"max_sentences": max_sentences, "max_words": max_words},
+        "token ids from a SentenceTokenizer",
     )
 
 
-def check_image(image, image_size, name="image"):
-    """Raises unless `image` is a uint8 or float `(batch, size, size, 3)`.
-
-    Args:
-        image: array, tensor or nested list.
-        image_size: int, the expected height and width.
-        name: the argument name used in the error messages.
-    """
-    expected = f"(batch, {image_size}, {image_size}, 3)"
-    dtype = dtype_name(image)
-    if dtype != "uint8" and "float" not in dtype:
-        raise TypeError(
-            f"`{name}` must be uint8 or float RGB values in [0, 255]. "
-            f"Received dtype: {dtype}"
-        )
-    shape = static_shape(image)
-    if shape is None:
-        return
-    if not _matches_batched(shape, (image_size, image_size, 3)):
-        raise ValueError(
-            f"`{name}` must have shape {expected} (RGB images of the model's "
-            f"`image_size`; resize them first). Received shape: {shape}"
-        )
-
-
-def check_token_ids(token_ids, max_sentences, max_words):
-    """Raises unless `token_ids` is an int `(batch, sentences, words)`."""
-    dtype = dtype_name(token_ids)
-    # Floats are accepted (and cast to int32 by the model): under a
-    # `tf.distribute` strategy Keras builds the model on the replica mean
-    # of a batch, which is float.
-    if "int" not in dtype and "float" not in dtype:
-        raise TypeError(
-            "`token_ids` must be integer token ids from a SentenceTokenizer. "
-            f"Received dtype: {dtype}"
-        )
-    shape = static_shape(token_ids)
-    if shape is None:
-        return
-    if not _matches_batched(shape, (max_sentences, max_words)):
-        raise ValueError(
-            f"`token_ids` must have shape (batch, {max_sentences}, "
-            f"{max_words}) (batch, max_sentences, max_words). Received "
-            f"shape: {shape}"
-        )
-
-
-def check_input_keys(inputs, keys):
-    """Raises unless `inputs` is a dict holding exactly `keys`."""
-    if not isinstance(inputs, dict) or set(inputs) != set(keys):
-        received = sorted(inputs) if isinstance(inputs, dict) else type(inputs)
-        raise ValueError(
-            f"The model's inputs must be a dict with keys {sorted(keys)}. "
-            f"Received: {received}"
-        )
-
-
 @keras.saving.register_keras_serializable(package="keras_lbie")
-class LBIESegmenterBackbone(SegmentationObjective, keras.Model):
+class LBIESegmenterBackbone(SegmentationObjective, ArgumentConfig, keras.Model):
     """The paper's language-based segmentation network, on token ids.
 
     Chen et al., "Language-Based Image Editing with Recurrent Attentive
@@ -250,19 +175,13 @@ class LBIESegmenterBackbone(SegmentationObjective, keras.Model):
             ("max_words", max_words),
         ):
             check_positive_int(value, name)
-        encoder_filters = check_encoder_filters(encoder_filters)
+        encoder_filters = check_positive_ints(
+            encoder_filters, "encoder_filters"
+        )
         check_termination_mode(termination_mode)
         check_temperature(temperature)
-        if not isinstance(use_attention, bool):
-            raise TypeError(
-                f"`use_attention` must be a bool. Received: {use_attention!r}"
-            )
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-        ):
-            raise TypeError(
-                f"`seed` must be None or an int. Received: {seed!r}"
-            )
+        check_bool(use_attention, "use_attention")
+        check_seed(seed)
         num_pools = len(encoder_filters) // pool_every
         factor = 2**num_pools
         if image_size % factor:
@@ -322,26 +241,7 @@ class LBIESegmenterBackbone(SegmentationObjective, keras.Model):
             **kwargs,
         )
 
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.image_size = image_size
-        self.encoder_filters = encoder_filters
-        self.pool_every = pool_every
-        self.embedding_dim = embedding_dim
-        self.word_units = word_units
-        self.sentence_units = sentence_units
-        self.fusion_units = fusion_units
-        self.attention_units = attention_units
-        self.max_steps = max_steps
-        self.use_attention = use_attention
-        self.termination_mode = termination_mode
-        self.temperature = temperature
-        self.classifier_units = classifier_units
-        self.num_classes = num_classes
-        self.max_sentences = max_sentences
-        self.max_words = max_words
-        self.seed = seed
-        self.early_exit = early_exit
+        self.store_arguments(locals())
 
     def call(self, inputs, training=None, mask=None):
         check_input_keys(inputs, ("image", "token_ids"))
@@ -353,37 +253,3 @@ class LBIESegmenterBackbone(SegmentationObjective, keras.Model):
     def upsampling_factor(self):
         """The encoder stride, by which the decoder upsamples."""
         return 2 ** (len(self.encoder_filters) // self.pool_every)
-
-    @property
-    def uses_expected_loss(self):
-        """True when the objective is the released code's expected loss."""
-        return self.termination_mode == "expected" and self.max_steps > 1
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "vocabulary_size": self.vocabulary_size,
-            "image_size": self.image_size,
-            "encoder_filters": list(self.encoder_filters),
-            "pool_every": self.pool_every,
-            "embedding_dim": self.embedding_dim,
-            "word_units": self.word_units,
-            "sentence_units": self.sentence_units,
-            "fusion_units": self.fusion_units,
-            "attention_units": self.attention_units,
-            "max_steps": self.max_steps,
-            "use_attention": self.use_attention,
-            "termination_mode": self.termination_mode,
-            "temperature": self.temperature,
-            "classifier_units": self.classifier_units,
-            "num_classes": self.num_classes,
-            "max_sentences": self.max_sentences,
-            "max_words": self.max_words,
-            "seed": self.seed,
-            "early_exit": self.early_exit,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -3,14 +3,18 @@ import os
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from keras_lbie.models.lbie_segmenter import _check_text
-from keras_lbie.models.lbie_segmenter import _edit_images
-from keras_lbie.models.lbie_segmenter import _edit_texts
+from keras_lbie.models._model_family import TaskModel
+from keras_lbie.models._model_family import check_image
+from keras_lbie.models._model_family import check_input_keys
+from keras_lbie.models._model_family import check_preset_name
+from keras_lbie.models._model_family import check_task_parts
+from keras_lbie.models._model_family import check_text
+from keras_lbie.models._model_family import predict_with_texts
+from keras_lbie.models._model_family import preset_config
+from keras_lbie.models._segmentation import edit_images
+from keras_lbie.models._segmentation import segmenter_graph
 from keras_lbie.models.lbie_segmenter import tokenize_dataset
-from keras_lbie.models.lbie_segmenter_backbone import check_image
-from keras_lbie.models.lbie_segmenter_backbone import check_input_keys
 from keras_lbie.models.referit_presets import REFERIT_PRESETS
 from keras_lbie.models.referit_segmenter_backbone import (
     ReferItSegmenterBackbone,
@@ -22,7 +26,7 @@ from keras_lbie.utils.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
-class ReferItSegmenter(keras.Model):
+class ReferItSegmenter(TaskModel, keras.Model):
     """Referring-expression segmentation from raw images and raw text.
 
     Chen et al., "Language-Based Image Editing with Recurrent Attentive
@@ -75,31 +79,14 @@ class ReferItSegmenter(keras.Model):
     """
 
     def __init__(self, backbone, tokenizer, **kwargs):
-        if not isinstance(backbone, ReferItSegmenterBackbone):
-            raise TypeError(
-                "`backbone` must be a ReferItSegmenterBackbone. Received: "
-                f"{type(backbone).__name__}"
-            )
-        if not isinstance(tokenizer, ReferItTokenizer):
-            raise TypeError(
-                "`tokenizer` must be a ReferItTokenizer. Received: "
-                f"{type(tokenizer).__name__}"
-            )
-        for attribute in ("vocabulary_size", "sequence_length"):
-            if getattr(tokenizer, attribute) != getattr(backbone, attribute):
-                raise ValueError(
-                    f"The tokenizer's `{attribute}` "
-                    f"({getattr(tokenizer, attribute)}) must equal the "
-                    f"backbone's ({getattr(backbone, attribute)})."
-                )
-        size = backbone.image_size
-        image = keras.Input((size, size, 3), dtype="float32", name="image")
-        text = keras.Input((), dtype="string", name="text")
-        token_ids = tokenizer(text)
-        logits = backbone({"image": image, "token_ids": token_ids})["logits"]
-        super().__init__(
-            inputs={"image": image, "text": text}, outputs=logits, **kwargs
+        check_task_parts(
+            backbone,
+            tokenizer,
+            (ReferItSegmenterBackbone, ReferItTokenizer),
+            ("vocabulary_size", "sequence_length"),
         )
+        inputs, logits = segmenter_graph(backbone, tokenizer)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
         self.backbone = backbone
         self.tokenizer = tokenizer
 
@@ -128,21 +115,15 @@ class ReferItSegmenter(keras.Model):
             ValueError: unknown preset or override name, bad vocabulary.
             TypeError, FileNotFoundError: bad vocabulary argument or file.
         """
-        if preset not in REFERIT_PRESETS:
-            raise ValueError(
-                f"Unknown preset {preset!r}. Available presets: "
-                f"{sorted(REFERIT_PRESETS)}"
-            )
+        check_preset_name(preset, REFERIT_PRESETS)
         entry = REFERIT_PRESETS[preset]
-        config = copy.deepcopy(entry["config"])
         encoder_args = copy.deepcopy(entry["encoder"])
-        allowed = set(config) | set(encoder_args or ())
-        unknown = sorted(set(overrides) - allowed)
-        if unknown:
-            raise ValueError(
-                f"Unknown override(s) {unknown} for preset {preset!r}. "
-                f"Allowed: {sorted(allowed)}"
-            )
+        config = preset_config(
+            preset,
+            entry,
+            overrides,
+            allowed=set(entry["config"]) | set(encoder_args or ()),
+        )
         for key, value in overrides.items():
             if key in config:
                 config[key] = value
@@ -168,15 +149,10 @@ class ReferItSegmenter(keras.Model):
         )
         return cls(backbone, tokenizer, name=f"referit_segmenter_{preset}")
 
-    @property
-    def image_size(self):
-        """The height and width of the images the model takes."""
-        return self.backbone.image_size
-
     def call(self, inputs, training=None, mask=None):
         check_input_keys(inputs, ("image", "text"))
         check_image(inputs["image"], self.backbone.image_size)
-        _check_text(inputs["text"], "text")
+        check_text(inputs["text"], "text")
         return super().call(inputs, training=training, mask=mask)
 
     def tokenize_dataset(self, dataset):
@@ -199,28 +175,8 @@ class ReferItSegmenter(keras.Model):
             it to the original image with `referit.unpad_and_resize`.
         """
         check_positive_int(batch_size, "batch_size")
-        images = _edit_images(images, self.backbone.image_size)
-        texts = _edit_texts(texts, len(images))
-        token_ids = self.tokenizer(tf.constant(texts, tf.string)).numpy()
-        logits = self.backbone.predict(
-            {"image": images, "token_ids": token_ids},
-            batch_size=batch_size,
-            verbose=0,
-        )["logits"]
-        return np.argmax(logits, axis=-1) == 1
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("backbone", "tokenizer"):
-            if isinstance(config[key], dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        images = edit_images(images, self.backbone.image_size)
+        _, outputs = predict_with_texts(
+            self, {"image": images}, texts, batch_size
+        )
+        return np.argmax(outputs["logits"], axis=-1) == 1

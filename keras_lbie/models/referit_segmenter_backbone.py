@@ -7,14 +7,16 @@ from keras import ops
 from keras_lbie.layers.conv_gru_fusion import ConvGRUFusion
 from keras_lbie.layers.termination_gate import check_termination_mode
 from keras_lbie.layers.text_encoder import TextEncoder
+from keras_lbie.models._model_family import ArgumentConfig
+from keras_lbie.models._model_family import check_bool
+from keras_lbie.models._model_family import check_ids
+from keras_lbie.models._model_family import check_image
+from keras_lbie.models._model_family import check_input_keys
+from keras_lbie.models._model_family import check_positive_ints
+from keras_lbie.models._model_family import check_seed
 from keras_lbie.models._segmentation import SegmentationObjective
-from keras_lbie.models._segmentation import check_encoder_filters
 from keras_lbie.models._segmentation import conv_encoder_layers
 from keras_lbie.models._segmentation import segmentation_head
-from keras_lbie.models.lbie_segmenter_backbone import check_image
-from keras_lbie.models.lbie_segmenter_backbone import check_input_keys
-from keras_lbie.models.lbie_segmenter_backbone import dtype_name
-from keras_lbie.models.lbie_segmenter_backbone import static_shape
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import check_temperature
 
@@ -127,34 +129,13 @@ def conv_image_encoder(image_size, encoder_filters, pool_every=2):
     (None, 16, 16, 64)
     """
     check_positive_int(image_size, "image_size")
-    encoder_filters = check_encoder_filters(encoder_filters)
+    encoder_filters = check_positive_ints(encoder_filters, "encoder_filters")
     check_positive_int(pool_every, "pool_every")
     image = keras.Input((image_size, image_size, 3), name="image")
     x = keras.layers.Rescaling(1 / 255.0, name="image_rescaling")(image)
     for layer in conv_encoder_layers(encoder_filters, pool_every):
         x = layer(x)
     return keras.Model(image, x, name="image_encoder")
-
-
-def _check_expression_ids(token_ids, sequence_length):
-    """Raises unless `token_ids` is a numeric `(batch, sequence_length)`."""
-    dtype = dtype_name(token_ids)
-    # Floats are accepted (and cast to int32 by the model): under a
-    # `tf.distribute` strategy Keras builds the model on the replica mean
-    # of a batch, which is float.
-    if "int" not in dtype and "float" not in dtype:
-        raise TypeError(
-            "`token_ids` must be integer word ids from a ReferItTokenizer. "
-            f"Received dtype: {dtype}"
-        )
-    shape = static_shape(token_ids)
-    if shape is None:
-        return
-    if len(shape) != 2 or shape[1] not in (None, sequence_length):
-        raise ValueError(
-            f"`token_ids` must have shape (batch, {sequence_length}) (batch, "
-            f"sequence_length). Received shape: {shape}"
-        )
 
 
 def _encoder_stride(image_encoder, image_input, image_size):
@@ -183,7 +164,9 @@ def _encoder_stride(image_encoder, image_input, image_size):
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
-class ReferItSegmenterBackbone(SegmentationObjective, keras.Model):
+class ReferItSegmenterBackbone(
+    SegmentationObjective, ArgumentConfig, keras.Model
+):
     """The paper's ReferIt segmentation network, on word ids.
 
     Chen et al., "Language-Based Image Editing with Recurrent Attentive
@@ -335,12 +318,8 @@ class ReferItSegmenterBackbone(SegmentationObjective, keras.Model):
             check_positive_int(value, name)
         check_termination_mode(termination_mode)
         check_temperature(temperature)
-        for name, value in (
-            ("use_attention", use_attention),
-            ("early_exit", early_exit),
-        ):
-            if not isinstance(value, bool):
-                raise TypeError(f"`{name}` must be a bool. Received: {value!r}")
+        check_bool(use_attention, "use_attention")
+        check_bool(early_exit, "early_exit")
         if (
             isinstance(l2_weight, bool)
             or not isinstance(l2_weight, numbers.Real)
@@ -349,12 +328,7 @@ class ReferItSegmenterBackbone(SegmentationObjective, keras.Model):
             raise ValueError(
                 f"`l2_weight` must be a number >= 0. Received: {l2_weight!r}"
             )
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-        ):
-            raise TypeError(
-                f"`seed` must be None or an int. Received: {seed!r}"
-            )
+        check_seed(seed)
         if image_encoder is None:
             image_encoder = vgg16_image_encoder(
                 image_size, encoder_weights, vgg_output_layer
@@ -426,38 +400,21 @@ class ReferItSegmenterBackbone(SegmentationObjective, keras.Model):
             **kwargs,
         )
 
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.image_size = image_size
-        self.image_encoder = image_encoder
+        l2_weight = float(l2_weight)
+        self.store_arguments(locals())
         self.uses_vgg16 = uses_vgg16
-        self.vgg_output_layer = vgg_output_layer
-        self.embedding_dim = embedding_dim
-        self.text_units = text_units
-        self.fusion_units = fusion_units
-        self.attention_units = attention_units
-        self.max_steps = max_steps
-        self.use_attention = use_attention
-        self.termination_mode = termination_mode
-        self.temperature = temperature
-        self.classifier_units = classifier_units
-        self.l2_weight = float(l2_weight)
-        self.sequence_length = sequence_length
-        self.seed = seed
-        self.early_exit = early_exit
         self.upsampling_factor = factor
         self.num_classes = NUM_CLASSES
 
     def call(self, inputs, training=None, mask=None):
         check_input_keys(inputs, ("image", "token_ids"))
         check_image(inputs["image"], self.image_size)
-        _check_expression_ids(inputs["token_ids"], self.sequence_length)
+        check_ids(
+            inputs["token_ids"],
+            {"sequence_length": self.sequence_length},
+            "word ids from a ReferItTokenizer",
+        )
         return super().call(inputs, training=training, mask=mask)
-
-    @property
-    def uses_expected_loss(self):
-        """True when the objective is the released code's expected loss."""
-        return self.termination_mode == "expected" and self.max_steps > 1
 
     def parameter_penalties(self):
         """`[l2_weight * sum(w ** 2)]` over the trainable weights (rank >= 2).
@@ -471,32 +428,16 @@ class ReferItSegmenterBackbone(SegmentationObjective, keras.Model):
         return [ops.sum(ops.stack([penalty(w) for w in kernels]))]
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "vocabulary_size": self.vocabulary_size,
-            "image_size": self.image_size,
-            "image_encoder": (
-                None
-                if self.uses_vgg16
-                else keras.saving.serialize_keras_object(self.image_encoder)
-            ),
-            "encoder_weights": None,
-            "vgg_output_layer": self.vgg_output_layer,
-            "embedding_dim": self.embedding_dim,
-            "text_units": self.text_units,
-            "fusion_units": self.fusion_units,
-            "attention_units": self.attention_units,
-            "max_steps": self.max_steps,
-            "use_attention": self.use_attention,
-            "termination_mode": self.termination_mode,
-            "temperature": self.temperature,
-            "classifier_units": self.classifier_units,
-            "l2_weight": self.l2_weight,
-            "sequence_length": self.sequence_length,
-            "seed": self.seed,
-            "early_exit": self.early_exit,
-        }
+        config = super().get_config()
+        # `None` revives the default VGG-16, and reviving never fetches
+        # weights: a model takes its own from the file.
+        config["image_encoder"] = (
+            None
+            if self.uses_vgg16
+            else keras.saving.serialize_keras_object(self.image_encoder)
+        )
+        config["encoder_weights"] = None
+        return config
 
     @classmethod
     def from_config(cls, config):
@@ -506,4 +447,4 @@ class ReferItSegmenterBackbone(SegmentationObjective, keras.Model):
             config["image_encoder"] = keras.saving.deserialize_keras_object(
                 copy.deepcopy(config["image_encoder"])
             )
-        return cls(**config)
+        return super().from_config(config)

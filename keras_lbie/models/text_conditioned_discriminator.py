@@ -3,11 +3,11 @@ from keras import ops
 
 from keras_lbie.layers.text_attention import TextAttention
 from keras_lbie.layers.text_encoder import TextEncoder
+from keras_lbie.models._model_family import check_input_keys
+from keras_lbie.models._model_family import check_positive_ints
 from keras_lbie.models.lbie_colorizer_backbone import L_HINT
 from keras_lbie.models.lbie_colorizer_backbone import check_caption_ids
 from keras_lbie.models.lbie_colorizer_backbone import check_image_channels
-from keras_lbie.models.lbie_colorizer_backbone import check_positive_ints
-from keras_lbie.models.lbie_segmenter_backbone import check_input_keys
 from keras_lbie.utils.validation import check_positive_int
 
 _INPUT_KEYS = ("image_l", "ab", "token_ids")

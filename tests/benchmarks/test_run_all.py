@@ -70,7 +70,8 @@ def test_section_states_each_target_with_its_numbers():
         body
     )
     assert "`referit_paper` forward pass" in body
-    assert "not measured (no such preset" in body
+    assert "`referit_paper` forward pass at 512×512 ≥ 40% of the fp32 " in body
+    assert "peak: failed to measure" in body
     assert "T=4 2.00×" in body and "not assessed" in body
 
 
@@ -84,3 +85,25 @@ def test_section_goes_between_the_markers_and_keeps_the_prose(tmp_path):
     assert text.endswith(f"{end}\n\nMore.\n")
     inside = text.split(start)[1].split(end)[0]
     assert "Test CPU" in inside and "**Targets**" in inside
+
+
+def _grid(quick):
+    return dict(run_all.grid(BENCHMARKS, ["float32"], ["--steps", "20"], quick))
+
+
+def test_grid_runs_every_preset_mode_and_xla_setting():
+    assert len(_grid(quick=False)) == 4 * len(BENCHMARKS)
+
+
+def test_grid_gives_slow_presets_their_own_timing():
+    args = _grid(quick=False)[("referit_paper", "train", True, "float32")]
+    assert args[args.index("--batch-size") + 1] == "1"
+    # argparse keeps the last value given: the preset's own steps win.
+    assert args.index("--steps=2") > args.index("--steps")
+    cosal = _grid(quick=False)[("cosal", "infer", False, "float32")]
+    assert not any(arg.startswith("--steps=") for arg in cosal)
+
+
+def test_quick_grid_keeps_the_quick_timing():
+    args = _grid(quick=True)[("referit_paper", "train", False, "float32")]
+    assert not any(arg.startswith("--steps=") for arg in args)

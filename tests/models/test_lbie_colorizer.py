@@ -11,9 +11,9 @@ from keras_lbie.color import rgb_to_model_inputs
 from keras_lbie.datasets import cosal
 from keras_lbie.models import LBIEColorizer
 from keras_lbie.models import LBIEColorizerBackbone
+from keras_lbie.models import _model_family
 from keras_lbie.models import available_colorizer_presets
 from keras_lbie.models import colorizer_presets
-from keras_lbie.models import lbie_segmenter
 from keras_lbie.models.lbie_colorizer import colorize_at_input_size
 from keras_lbie.models.lbie_colorizer import scaled_lightness
 from keras_lbie.tokenizers import cosal_vocabulary
@@ -149,7 +149,7 @@ class PresetTest(TestCase):
             mock.patch.dict(
                 colorizer_presets.COLORIZER_PRESETS, {"cosal_colorizer": entry}
             ),
-            mock.patch.object(lbie_segmenter, "WEIGHTS_DIR", weights_dir),
+            mock.patch.object(_model_family, "WEIGHTS_DIR", weights_dir),
         ):
             loaded = LBIEColorizer.from_preset("cosal_colorizer", seed=1)
             for expected, actual in zip(

@@ -3,25 +3,21 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_lbie.models import LBIEColorizerBackbone
+from tests.models.backbone_testing import BackboneChecks
+from tests.models.backbone_testing import to_numpy
 from tests.models.colorizer_testing import TINY_BACKBONE
 from tests.models.colorizer_testing import tiny_backbone
 from tests.models.colorizer_testing import tiny_data
 from tests.test_case import TestCase
 
 
-def numpy(x):
-    return keras.ops.convert_to_numpy(x)
-
-
-class LBIEColorizerBackboneTest(TestCase):
+class LBIEColorizerBackboneTest(BackboneChecks, TestCase):
     def test_outputs(self):
         backbone = tiny_backbone(max_steps=3)
         x, _ = tiny_data()
         outputs = backbone(x, training=False)
-        shapes = {key: tuple(value.shape) for key, value in outputs.items()}
-        self.assertEqual(
-            shapes,
+        self.assert_output_shapes(
+            outputs,
             {
                 "ab": (4, 16, 16, 2),
                 "attention": (4, 3, 4, 4, 6),
@@ -30,9 +26,9 @@ class LBIEColorizerBackboneTest(TestCase):
         )
         self.assertEqual(outputs["ab"].dtype, "float32")
         self.assertEqual(outputs["stop_step"].dtype, "int32")
-        ab = numpy(outputs["ab"])
+        ab = to_numpy(outputs["ab"])
         self.assertTrue(np.all(np.abs(ab) <= 1.0))
-        attention = numpy(outputs["attention"])
+        attention = to_numpy(outputs["attention"])
         self.assertAllClose(attention.sum(-1), np.ones((4, 3, 4, 4)))
         # Example 0's last three words are padding: never attended.
         self.assertAllEqual(attention[0, ..., 3:], np.zeros((3, 4, 4, 3)))
@@ -40,17 +36,7 @@ class LBIEColorizerBackboneTest(TestCase):
 
     def test_config_round_trip(self):
         backbone = tiny_backbone(termination_mode="expected")
-        config = backbone.get_config()
-        for key, value in TINY_BACKBONE.items():
-            expected = list(value) if isinstance(value, tuple) else value
-            self.assertEqual(config[key], expected, msg=key)
-        revived = LBIEColorizerBackbone.from_config(config)
-        self.assertEqual(revived.get_config(), config)
-        registered = keras.saving.deserialize_keras_object(
-            keras.saving.serialize_keras_object(backbone)
-        )
-        self.assertIsInstance(registered, LBIEColorizerBackbone)
-        self.assertEqual(registered.get_config(), config)
+        self.assert_config_round_trip(backbone, TINY_BACKBONE)
 
     @parameterized.named_parameters(
         ("vocabulary_size", {"vocabulary_size": 0}, ValueError),
@@ -75,21 +61,30 @@ class LBIEColorizerBackboneTest(TestCase):
         backbone = tiny_backbone()
         x, _ = tiny_data()
         image_l = x["image_l"]
-        bad = {
-            "size": ({**x, "image_l": image_l[:, :8, :8]}, "image_l"),
-            "colour": ({**x, "image_l": np.repeat(image_l, 3, -1)}, "image_l"),
-            "rank": ({**x, "image_l": image_l[..., 0]}, "image_l"),
-            "words": ({**x, "token_ids": x["token_ids"][:, :4]}, "token_ids"),
-            "keys": ({"image_l": image_l}, "keys"),
-        }
-        for name, (inputs, message) in bad.items():
-            with self.subTest(name):
-                with self.assertRaisesRegex(ValueError, message):
-                    backbone(inputs)
-        with self.assertRaisesRegex(TypeError, "image_l"):
-            backbone({**x, "image_l": (image_l * 100).astype("uint8")})
-        with self.assertRaisesRegex(TypeError, "token_ids"):
-            backbone({**x, "token_ids": x["token_ids"].astype(str)})
+        uint8 = (image_l * 100).astype("uint8")
+        self.assert_bad_inputs(
+            backbone,
+            {
+                "size": ({**x, "image_l": image_l[:, :8, :8]}, "image_l"),
+                "colour": (
+                    {**x, "image_l": np.repeat(image_l, 3, -1)},
+                    "image_l",
+                ),
+                "rank": ({**x, "image_l": image_l[..., 0]}, "image_l"),
+                "words": (
+                    {**x, "token_ids": x["token_ids"][:, :4]},
+                    "token_ids",
+                ),
+                "keys": ({"image_l": image_l}, "keys"),
+            },
+            {
+                "uint8": ({**x, "image_l": uint8}, "image_l"),
+                "str ids": (
+                    {**x, "token_ids": x["token_ids"].astype(str)},
+                    "token_ids",
+                ),
+            },
+        )
 
     def test_every_weight_trains_with_several_steps(self):
         # T > 1: the decoder reads the Gumbel mixture of the steps, so the
@@ -108,7 +103,7 @@ class LBIEColorizerBackboneTest(TestCase):
         ):
             self.assertIsNotNone(gradient, msg=variable.path)
             self.assertGreater(
-                np.abs(numpy(gradient)).max(), 0.0, msg=variable.path
+                np.abs(to_numpy(gradient)).max(), 0.0, msg=variable.path
             )
 
     def test_one_step_freezes_unused_state_weights(self):
@@ -119,14 +114,7 @@ class LBIEColorizerBackboneTest(TestCase):
     def test_jit_compile_matches_eager(self):
         backbone = tiny_backbone(max_steps=2)
         x, _ = tiny_data()
-        outputs = {}
-        for jit_compile in (False, True):
-            backbone.compile(jit_compile=jit_compile)
-            outputs[jit_compile] = backbone.predict(x, verbose=0)
-        for key in outputs[False]:
-            self.assertAllClose(
-                outputs[False][key], outputs[True][key], atol=1e-5, msg=key
-            )
+        self.assert_jit_compile_matches_eager(backbone, x, atol=1e-5)
 
     def test_mixed_precision(self):
         keras.config.set_dtype_policy("mixed_float16")
@@ -136,4 +124,4 @@ class LBIEColorizerBackboneTest(TestCase):
         # The output layer runs in float32.
         self.assertEqual(outputs["ab"].dtype, "float32")
         self.assertEqual(outputs["attention"].dtype, "float16")
-        self.assertTrue(np.all(np.isfinite(numpy(outputs["ab"]))))
+        self.assertTrue(np.all(np.isfinite(to_numpy(outputs["ab"]))))

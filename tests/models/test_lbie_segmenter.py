@@ -9,8 +9,8 @@ from absl.testing import parameterized
 from keras_lbie.datasets import cosal
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.models import LBIESegmenterBackbone
+from keras_lbie.models import _model_family
 from keras_lbie.models import available_presets
-from keras_lbie.models import lbie_segmenter
 from keras_lbie.models import presets
 from keras_lbie.models import tokenize_dataset
 from keras_lbie.tokenizers import SentenceTokenizer
@@ -92,7 +92,7 @@ class PresetTest(TestCase):
         entry["weights"] = "cosal_paper.weights.h5"
         with (
             mock.patch.dict(presets.PRESETS, {"cosal_paper": entry}),
-            mock.patch.object(lbie_segmenter, "WEIGHTS_DIR", weights_dir),
+            mock.patch.object(_model_family, "WEIGHTS_DIR", weights_dir),
         ):
             loaded = LBIESegmenter.from_preset("cosal_paper", seed=0)
             for expected, actual in zip(

@@ -6,6 +6,9 @@ from keras_lbie.datasets import cosal
 from keras_lbie.metrics import ColorMeanIoU
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.models import LBIESegmenterBackbone
+from tests.models.backbone_testing import BackboneChecks
+from tests.models.backbone_testing import numpy_pixel_cross_entropy
+from tests.models.backbone_testing import to_numpy
 from tests.test_case import TestCase
 
 TINY = {
@@ -50,11 +53,6 @@ def log_softmax(x):
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
-def numpy_pixel_cross_entropy(labels, logits):
-    log_p = log_softmax(logits.astype("float64"))
-    return -np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
-
-
 def numpy_expected_loss(labels, step_logits, log_beta):
     """-log sum_t beta_t p_t(y) per pixel, from the model's outputs."""
     log_p = log_softmax(step_logits.astype("float64"))
@@ -65,14 +63,13 @@ def numpy_expected_loss(labels, step_logits, log_beta):
     return -(peak + np.log(np.exp(joint - peak[:, None]).sum(axis=1)))
 
 
-class LBIESegmenterBackboneTest(TestCase):
+class LBIESegmenterBackboneTest(BackboneChecks, TestCase):
     def test_outputs(self):
         backbone = tiny_backbone()
         x, _ = tiny_inputs()
         outputs = backbone(x, training=False)
-        shapes = {key: tuple(value.shape) for key, value in outputs.items()}
-        self.assertEqual(
-            shapes,
+        self.assert_output_shapes(
+            outputs,
             {
                 "logits": (4, 16, 16, 3),
                 "step_logits": (4, 3, 16, 16, 3),
@@ -83,7 +80,7 @@ class LBIESegmenterBackboneTest(TestCase):
         )
         self.assertEqual(outputs["log_stop_probabilities"].dtype, "float32")
         self.assertEqual(outputs["stop_step"].dtype, "int32")
-        log_beta = ops_numpy(outputs["log_stop_probabilities"])
+        log_beta = to_numpy(outputs["log_stop_probabilities"])
         # Region betas repeated over each 4×4 block of pixels, summing to 1.
         regions = log_beta[:, :, ::4, ::4]
         self.assertAllEqual(
@@ -93,10 +90,10 @@ class LBIESegmenterBackboneTest(TestCase):
         self.assertAllEqual(
             outputs["stop_step"], np.argmax(regions, axis=1).astype("int32")
         )
-        attention = ops_numpy(outputs["attention"])
+        attention = to_numpy(outputs["attention"])
         self.assertAllClose(attention.sum(axis=-1), np.ones((4, 3, 4, 4)))
         self.assertAllEqual(attention[0, ..., 2], np.zeros((3, 4, 4)))
-        self.assertTrue(np.all(np.isfinite(ops_numpy(outputs["logits"]))))
+        self.assertTrue(np.all(np.isfinite(to_numpy(outputs["logits"]))))
         self.assertEqual(backbone.upsampling_factor, 4)
 
     def test_paper_model_sizes(self):
@@ -133,17 +130,7 @@ class LBIESegmenterBackboneTest(TestCase):
 
     def test_config_round_trip(self):
         backbone = tiny_backbone(termination_mode="expected")
-        config = backbone.get_config()
-        for key, value in TINY.items():
-            expected = list(value) if isinstance(value, tuple) else value
-            self.assertEqual(config[key], expected, msg=key)
-        revived = LBIESegmenterBackbone.from_config(config)
-        self.assertEqual(revived.get_config(), config)
-        registered = keras.saving.deserialize_keras_object(
-            keras.saving.serialize_keras_object(backbone)
-        )
-        self.assertIsInstance(registered, LBIESegmenterBackbone)
-        self.assertEqual(registered.get_config(), config)
+        self.assert_config_round_trip(backbone, TINY)
 
     @parameterized.named_parameters(
         ("vocabulary_size", {"vocabulary_size": 0}, ValueError),
@@ -166,20 +153,28 @@ class LBIESegmenterBackboneTest(TestCase):
     def test_bad_inputs(self):
         backbone = tiny_backbone()
         x, _ = tiny_inputs()
-        bad = {
-            "image size": ({**x, "image": x["image"][:, :8, :8]}, "image"),
-            "channels": ({**x, "image": x["image"][..., :1]}, "image"),
-            "token shape": ({**x, "token_ids": x["token_ids"][:, :2]}, "ids"),
-            "missing key": ({"image": x["image"]}, "keys"),
-        }
-        for name, (inputs, message) in bad.items():
-            with self.subTest(name):
-                with self.assertRaisesRegex(ValueError, message):
-                    backbone(inputs)
-        with self.assertRaisesRegex(TypeError, "image"):
-            backbone({**x, "image": x["image"].astype(bool)})
-        with self.assertRaisesRegex(TypeError, "token_ids"):
-            backbone({**x, "token_ids": x["token_ids"].astype(str)})
+        self.assert_bad_inputs(
+            backbone,
+            {
+                "image size": ({**x, "image": x["image"][:, :8, :8]}, "image"),
+                "channels": ({**x, "image": x["image"][..., :1]}, "image"),
+                "token shape": (
+                    {**x, "token_ids": x["token_ids"][:, :2]},
+                    "ids",
+                ),
+                "missing key": ({"image": x["image"]}, "keys"),
+            },
+            {
+                "bool image": (
+                    {**x, "image": x["image"].astype(bool)},
+                    "image",
+                ),
+                "str ids": (
+                    {**x, "token_ids": x["token_ids"].astype(str)},
+                    "token_ids",
+                ),
+            },
+        )
 
     def test_expected_loss_matches_numpy(self):
         backbone = tiny_backbone(termination_mode="expected")
@@ -187,8 +182,8 @@ class LBIESegmenterBackboneTest(TestCase):
         y_pred = backbone(x, training=True)
         expected = numpy_expected_loss(
             y,
-            ops_numpy(y_pred["step_logits"]),
-            ops_numpy(y_pred["log_stop_probabilities"]),
+            to_numpy(y_pred["step_logits"]),
+            to_numpy(y_pred["log_stop_probabilities"]),
         )
         loss = backbone.compute_loss(x, y, y_pred)
         self.assertAllClose(loss, expected.mean(), atol=1e-5)
@@ -214,7 +209,7 @@ class LBIESegmenterBackboneTest(TestCase):
         backbone = tiny_backbone(**overrides)
         x, y = tiny_inputs()
         y_pred = backbone(x, training=True)
-        expected = numpy_pixel_cross_entropy(y, ops_numpy(y_pred["logits"]))
+        expected = numpy_pixel_cross_entropy(y, to_numpy(y_pred["logits"]))
         self.assertAllClose(
             backbone.compute_loss(x, y, y_pred), expected.mean(), atol=1e-5
         )
@@ -229,7 +224,7 @@ class LBIESegmenterBackboneTest(TestCase):
             ),
         )
         y_pred = backbone(x, training=True)
-        expected = numpy_pixel_cross_entropy(y, ops_numpy(y_pred["logits"]))
+        expected = numpy_pixel_cross_entropy(y, to_numpy(y_pred["logits"]))
         self.assertAllClose(
             backbone.compute_loss(x, y, y_pred), expected.sum(), rtol=1e-5
         )
@@ -255,7 +250,7 @@ class LBIESegmenterBackboneTest(TestCase):
         self.assertEqual(y_pred["log_stop_probabilities"].dtype, "float32")
         loss = backbone.compute_loss(x, y, y_pred)
         self.assertEqual(loss.dtype, "float32")
-        self.assertTrue(np.isfinite(ops_numpy(loss)))
+        self.assertTrue(np.isfinite(to_numpy(loss)))
 
     @parameterized.named_parameters(
         ("gumbel", "gumbel"), ("expected", "expected")
@@ -284,14 +279,7 @@ class LBIESegmenterBackboneTest(TestCase):
             "image": data["image"],
             "token_ids": segmenter.tokenizer(list(data["text"])),
         }
-        outputs = {}
-        for jit_compile in (False, True):
-            backbone.compile(jit_compile=jit_compile)
-            outputs[jit_compile] = backbone.predict(x, verbose=0)
-        for key in outputs[False]:
-            self.assertAllClose(
-                outputs[False][key], outputs[True][key], atol=1e-4, msg=key
-            )
+        self.assert_jit_compile_matches_eager(backbone, x, atol=1e-4)
 
     def test_two_replicas_match_one_device(self):
         # Expected mode is deterministic in training, as the check needs.
@@ -305,7 +293,3 @@ class LBIESegmenterBackboneTest(TestCase):
             steps=3,
             global_batch_size=4,
         )
-
-
-def ops_numpy(x):
-    return keras.ops.convert_to_numpy(x)

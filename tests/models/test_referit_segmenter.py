@@ -14,6 +14,7 @@ from keras_lbie.models import conv_image_encoder
 from keras_lbie.models import tokenize_dataset
 from keras_lbie.tokenizers import ReferItTokenizer
 from keras_lbie.tokenizers.referit_tokenizer import SPECIAL_TOKENS
+from tests.models.backbone_testing import BackboneChecks
 from tests.test_case import TestCase
 
 WORDS = ["the", "red", "circle", "shape", "left", "of"]
@@ -34,7 +35,7 @@ def small(**overrides):
     )
 
 
-class ReferItSegmenterTest(TestCase):
+class ReferItSegmenterTest(BackboneChecks, TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -220,14 +221,7 @@ class ReferItSegmenterTest(TestCase):
                 ["the red circle", "the shape left of the circle", ""]
             ).numpy(),
         }
-        outputs = {}
-        for jit_compile in (False, True):
-            backbone.compile(jit_compile=jit_compile)
-            outputs[jit_compile] = backbone.predict(x, verbose=0)
-        for key in outputs[False]:
-            self.assertAllClose(
-                outputs[False][key], outputs[True][key], atol=1e-4, msg=key
-            )
+        self.assert_jit_compile_matches_eager(backbone, x, atol=1e-4)
 
     def test_two_replicas_match_one_device(self):
         # Expected mode is deterministic in training, as the check needs; a

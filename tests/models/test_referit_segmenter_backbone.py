@@ -8,6 +8,9 @@ from absl.testing import parameterized
 from keras_lbie.models import ReferItSegmenterBackbone
 from keras_lbie.models import conv_image_encoder
 from keras_lbie.models import vgg16_image_encoder
+from tests.models.backbone_testing import BackboneChecks
+from tests.models.backbone_testing import numpy_pixel_cross_entropy
+from tests.models.backbone_testing import to_numpy
 from tests.test_case import TestCase
 
 TINY = {
@@ -48,25 +51,13 @@ def tiny_inputs(batch=4, seed=0):
     return x, y
 
 
-def numpy_pixel_cross_entropy(labels, logits):
-    logits = logits.astype("float64")
-    logits = logits - logits.max(axis=-1, keepdims=True)
-    log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
-    return -np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
-
-
-def to_numpy(x):
-    return keras.ops.convert_to_numpy(x)
-
-
-class ReferItSegmenterBackboneTest(TestCase):
+class ReferItSegmenterBackboneTest(BackboneChecks, TestCase):
     def test_outputs(self):
         backbone = tiny_backbone()
         x, _ = tiny_inputs()
         outputs = backbone(x, training=False)
-        shapes = {key: tuple(value.shape) for key, value in outputs.items()}
-        self.assertEqual(
-            shapes,
+        self.assert_output_shapes(
+            outputs,
             {
                 "logits": (4, 16, 16, 2),
                 "step_logits": (4, 3, 16, 16, 2),
@@ -113,17 +104,8 @@ class ReferItSegmenterBackboneTest(TestCase):
 
     def test_config_round_trip(self):
         backbone = tiny_backbone(termination_mode="expected")
-        config = backbone.get_config()
-        for key, value in TINY.items():
-            self.assertEqual(config[key], value, msg=key)
+        config = self.assert_config_round_trip(backbone, TINY)
         self.assertIsInstance(config["image_encoder"], dict)
-        revived = ReferItSegmenterBackbone.from_config(config)
-        self.assertEqual(revived.get_config(), config)
-        registered = keras.saving.deserialize_keras_object(
-            keras.saving.serialize_keras_object(backbone)
-        )
-        self.assertIsInstance(registered, ReferItSegmenterBackbone)
-        self.assertEqual(registered.get_config(), config)
 
     def test_saving_round_trip(self):
         backbone = tiny_backbone()
@@ -180,21 +162,27 @@ class ReferItSegmenterBackboneTest(TestCase):
     def test_bad_inputs(self):
         backbone = tiny_backbone()
         x, _ = tiny_inputs()
-        bad = {
-            "image size": ({**x, "image": x["image"][:, :8, :8]}, "image"),
-            "channels": ({**x, "image": x["image"][..., :1]}, "image"),
-            "token length": ({**x, "token_ids": x["token_ids"][:, :2]}, "ids"),
-            "token rank": ({**x, "token_ids": x["token_ids"][..., None]}, "id"),
-            "missing key": ({"image": x["image"]}, "keys"),
-        }
-        for name, (inputs, message) in bad.items():
-            with self.subTest(name):
-                with self.assertRaisesRegex(ValueError, message):
-                    backbone(inputs)
-        with self.assertRaisesRegex(TypeError, "image"):
-            backbone({**x, "image": x["image"].astype(bool)})
-        with self.assertRaisesRegex(TypeError, "ReferItTokenizer"):
-            backbone({**x, "token_ids": x["token_ids"].astype(str)})
+        token_ids = x["token_ids"]
+        self.assert_bad_inputs(
+            backbone,
+            {
+                "image size": ({**x, "image": x["image"][:, :8, :8]}, "image"),
+                "channels": ({**x, "image": x["image"][..., :1]}, "image"),
+                "token length": ({**x, "token_ids": token_ids[:, :2]}, "ids"),
+                "token rank": ({**x, "token_ids": token_ids[..., None]}, "id"),
+                "missing key": ({"image": x["image"]}, "keys"),
+            },
+            {
+                "bool image": (
+                    {**x, "image": x["image"].astype(bool)},
+                    "image",
+                ),
+                "str ids": (
+                    {**x, "token_ids": token_ids.astype(str)},
+                    "ReferItTokenizer",
+                ),
+            },
+        )
 
     def test_loss_is_pixel_cross_entropy_plus_l2(self):
         backbone = tiny_backbone()
