@@ -1,16 +1,16 @@
 """Runs every benchmark and writes the results into benchmarks/README.md.
 
 Usage: python benchmarks/run_all.py [--quick] [--readme PATH] [--bf16]
-    [--skip-scaling] [--skip-early-exit]
+    [--skip-scaling] [--skip-early-exit] [--skip-xla-parts]
 
 Runs `peak.py`, then `throughput.py` for every preset of
 `workloads.BENCHMARKS` × {train, infer} × {XLA off, on} × {float32,
 bfloat16 where the CPU has native bf16 (`--bf16` forces it)}, each in its
 own process (peak memory is per process, and no run inherits another's
-compiled functions), then `early_exit.py` and `scaling.py`. Writes the
-results section (hardware, peak, the table and the targets, met or
-missed) between its markers in benchmarks/README.md; the early-exit and
-scaling scripts write their own sections. `--quick` is a smoke run (tiny
+compiled functions), then `early_exit.py`, `scaling.py` and
+`xla_parts.py`. Writes the results section (hardware, peak, the table and
+the targets, met or missed) between its markers in benchmarks/README.md;
+the other three scripts write their own sections. `--quick` is a smoke run (tiny
 matrices, 2 steps, few examples) that prints the section and writes
 nothing unless `--readme` is given.
 """
@@ -35,12 +35,14 @@ FULL = {
     "throughput": ["--steps", "20", "--repeats", "5", "--warmup", "3"],
     "early_exit": [],
     "scaling": [],
+    "xla_parts": [],
 }
 QUICK = {
     "peak": ["--sizes", "256", "--repeats", "1"],
     "throughput": ["--steps", "2", "--repeats", "1", "--warmup", "1"],
     "early_exit": ["--quick"],
     "scaling": ["--quick"],
+    "xla_parts": ["--quick"],
 }
 QUICK_BATCH_SIZE = 4
 # Targets of the benchmark issue.
@@ -283,6 +285,7 @@ def main():
     parser.add_argument("--bf16", action="store_true", help="always run bf16")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--skip-early-exit", action="store_true")
+    parser.add_argument("--skip-xla-parts", action="store_true")
     args = parser.parse_args()
     options = QUICK if args.quick else FULL
     readme = readme_path(args)
@@ -300,10 +303,12 @@ def main():
     early_exit = None
     if not args.skip_early_exit:
         early_exit = run_script("early_exit", options["early_exit"] + to_readme)
-    if not args.skip_scaling:
-        scaling = run_script("scaling", options["scaling"] + to_readme)
-        if "error" in scaling:
-            print(f"scaling.py failed: {scaling['error']}", file=sys.stderr)
+    for name in ("scaling", "xla_parts"):
+        if getattr(args, f"skip_{name}"):
+            continue
+        result = run_script(name, options[name] + to_readme)
+        if "error" in result:
+            print(f"{name}.py failed: {result['error']}", file=sys.stderr)
     command = "python benchmarks/run_all.py" + (
         " --quick" if args.quick else ""
     )
