@@ -116,10 +116,8 @@ def segmenter_workload(preset, weights=None, **overrides):
     segmenter, trained = _from_preset(
         LBIESegmenter.from_preset, SEGMENTER_PRESETS, preset, **overrides
     )
-    if weights is not None:
-        segmenter.backbone.load_weights(weights)
-        trained = True
     backbone = segmenter.backbone
+    trained = _load_weights(backbone, weights) or trained
     return Workload(
         model=backbone,
         make_batch=functools.partial(_cosal_batch, segmenter),
@@ -132,6 +130,14 @@ def segmenter_workload(preset, weights=None, **overrides):
             "early_exit": backbone.early_exit,
         },
     )
+
+
+def _load_weights(backbone, weights):
+    """Loads the weights file `weights` if given; whether it did."""
+    if weights is None:
+        return False
+    backbone.load_weights(weights)
+    return True
 
 
 def _from_preset(from_preset, preset_table, preset, **overrides):
@@ -181,10 +187,8 @@ def colorizer_workload(preset, weights=None, **overrides):
         LBIEColorizerGAN.from_preset, COLORIZER_PRESETS, preset, **overrides
     )
     generator = gan.generator
-    if weights is not None:
-        generator.backbone.load_weights(weights)
-        trained = True
     backbone = generator.backbone
+    trained = _load_weights(backbone, weights) or trained
     return Workload(
         model=gan,
         make_batch=functools.partial(_colorization_batch, generator),
@@ -239,14 +243,13 @@ def referit_workload(preset, weights=None, **overrides):
         f"word{i}" for i in range(REFERIT_VOCABULARY_SIZE - len(SPECIAL_TOKENS))
     ]
     segmenter = ReferItSegmenter.from_preset(preset, vocabulary, **overrides)
-    if weights is not None:
-        segmenter.backbone.load_weights(weights)
     backbone = segmenter.backbone
+    trained = _load_weights(backbone, weights)
     return Workload(
         model=backbone,
         make_batch=functools.partial(_referit_batch, segmenter),
         output="logits",
-        trained=weights is not None,
+        trained=trained,
         settings={
             "image_size": backbone.image_size,
             "max_steps": backbone.max_steps,

@@ -215,11 +215,19 @@ class TaskModel:
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("backbone", "tokenizer"):
-            if isinstance(config[key], dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return cls(**deserialize_parts(config, ("backbone", "tokenizer")))
+
+
+def deserialize_parts(config, keys):
+    """A copy of `config` with its serialised parts at `keys` deserialised.
+
+    Parts already deserialised (objects, not dicts) are kept as they are.
+    """
+    config = dict(config)
+    for key in keys:
+        if isinstance(config[key], dict):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+    return config
 
 
 def check_task_parts(backbone, tokenizer, classes, shared):

@@ -5,10 +5,11 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_lbie.models._model_family import check_input_keys
+from keras_lbie.models._model_family import deserialize_parts
 from keras_lbie.models._segmentation import pixel_weights
 from keras_lbie.models.colorizer_presets import COLORIZER_PRESETS
 from keras_lbie.models.lbie_colorizer import LBIEColorizer
-from keras_lbie.models.lbie_segmenter_backbone import check_input_keys
 from keras_lbie.models.text_conditioned_discriminator import (
     TextConditionedDiscriminator,
 )
@@ -456,11 +457,7 @@ class LBIEColorizerGAN(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            if isinstance(config[key], dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return cls(**deserialize_parts(config, ("generator", "discriminator")))
 
     def get_compile_config(self):
         if not self.compiled:
