@@ -3,10 +3,10 @@ import collections
 import keras
 import tensorflow as tf
 
+from keras_lbie.tokenizers._tokenizer_checks import check_text
 from keras_lbie.tokenizers.sentence_tokenizer import _NOT_WORD
 from keras_lbie.tokenizers.sentence_tokenizer import _SENTENCE_END
 from keras_lbie.tokenizers.sentence_tokenizer import SentenceTokenizer
-from keras_lbie.tokenizers.sentence_tokenizer import _check_text
 from keras_lbie.utils.validation import check_positive_int
 
 
@@ -123,7 +123,7 @@ class CaptionTokenizer(SentenceTokenizer):
             text = tf.convert_to_tensor(text)
         # Checked before the regex, whose error on numbers would not name
         # the argument.
-        _check_text(text.shape, text.dtype)
+        check_text(text.shape, text.dtype, "caption")
         text = tf.strings.regex_replace(text, _SENTENCE_END, " ")
         return super().call(text)[:, 0]
 

@@ -17,6 +17,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_lbie.tokenizers._tokenizer_checks import check_ids
+from keras_lbie.tokenizers._tokenizer_checks import check_text
+from keras_lbie.tokenizers._tokenizer_checks import check_word_list
+from keras_lbie.tokenizers._tokenizer_checks import string_output_spec
 from keras_lbie.utils.validation import check_positive_int
 
 PAD_TOKEN = "<pad>"
@@ -203,7 +207,7 @@ class ReferItTokenizer(keras.layers.Layer):
     def call(self, text):
         if not tf.is_tensor(text):
             text = tf.convert_to_tensor(text)
-        _check_text(text.shape, text.dtype)
+        check_text(text.shape, text.dtype, "expression")
         if text.shape.rank is None:
             text = tf.ensure_shape(text, [None])
         pieces = _drop_final_period(self._pieces(text))
@@ -264,21 +268,7 @@ class ReferItTokenizer(keras.layers.Layer):
             ValueError: `ids` is a scalar or holds an id outside
                 `[0, vocabulary_size)`.
         """
-        ids = np.asarray(ids)
-        if not np.issubdtype(ids.dtype, np.integer):
-            raise TypeError(
-                f"`ids` must be integers. Received dtype: {ids.dtype}"
-            )
-        if ids.ndim < 1:
-            raise ValueError(
-                "`ids` must have a sequence axis (..., sequence_length). "
-                "Received a scalar."
-            )
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size):
-            raise ValueError(
-                f"`ids` must be in [0, {self.vocabulary_size}). Received "
-                f"values in [{ids.min()}, {ids.max()}]."
-            )
+        ids = check_ids(ids, self.vocabulary_size, "sequence_length")
         words = np.array(self.vocabulary, dtype=object)
         rows = ids.reshape(-1, ids.shape[-1])
         texts = np.empty(len(rows), dtype=object)
@@ -291,11 +281,7 @@ class ReferItTokenizer(keras.layers.Layer):
         return (text_shape[0], self.sequence_length)
 
     def compute_output_spec(self, text):
-        # The default spec would take the layer's float dtype.
-        _check_text(text.shape, text.dtype)
-        return keras.KerasTensor(
-            self.compute_output_shape(text.shape), dtype="int32"
-        )
+        return string_output_spec(self, text, "expression")
 
     def get_config(self):
         config = super().get_config()
@@ -335,21 +321,7 @@ def _left_pad(ids, length, pad_id):
 
 def _check_vocabulary(vocabulary):
     """Returns `vocabulary` as a list of str, or raises naming the problem."""
-    if isinstance(vocabulary, (str, bytes)) or not hasattr(
-        vocabulary, "__iter__"
-    ):
-        raise TypeError(
-            "`vocabulary` must be a list of words (str). Received: "
-            f"{type(vocabulary).__name__} {vocabulary!r}"
-        )
-    vocabulary = list(vocabulary)
-    not_str = [word for word in vocabulary if not isinstance(word, str)]
-    if not_str:
-        raise TypeError(
-            f"`vocabulary` entries must be str. Received: {not_str[:5]!r}"
-        )
-    # Plain str (not numpy.str_) keeps the config JSON-friendly.
-    vocabulary = [str(word) for word in vocabulary]
+    vocabulary = check_word_list(vocabulary)
     if not vocabulary or vocabulary[0] != PAD_TOKEN:
         first = vocabulary[0] if vocabulary else "nothing"
         raise ValueError(
@@ -362,18 +334,3 @@ def _check_vocabulary(vocabulary):
             "out-of-vocabulary words."
         )
     return vocabulary
-
-
-def _check_text(shape, dtype):
-    if keras.backend.standardize_dtype(dtype) != "string":
-        raise TypeError(
-            f"`text` must be a string tensor. Received dtype: {dtype}"
-        )
-    # Symbolic inputs give a tuple; a traced tensor may have unknown rank,
-    # which `call` checks at run time.
-    rank = shape.rank if isinstance(shape, tf.TensorShape) else len(shape)
-    if rank is not None and rank != 1:
-        raise ValueError(
-            "`text` must have rank 1 (batch,), one expression per example. "
-            f"Received shape: {tuple(shape)}"
-        )

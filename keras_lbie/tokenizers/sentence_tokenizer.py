@@ -5,6 +5,10 @@ import numpy as np
 import tensorflow as tf
 
 from keras_lbie.datasets import cosal
+from keras_lbie.tokenizers._tokenizer_checks import check_ids
+from keras_lbie.tokenizers._tokenizer_checks import check_text
+from keras_lbie.tokenizers._tokenizer_checks import check_word_list
+from keras_lbie.tokenizers._tokenizer_checks import string_output_spec
 from keras_lbie.utils.validation import check_positive_int
 
 PADDING_ID = 0
@@ -158,7 +162,7 @@ class SentenceTokenizer(keras.layers.Layer):
     def call(self, text):
         if not tf.is_tensor(text):
             text = tf.convert_to_tensor(text)
-        _check_text(text.shape, text.dtype)
+        check_text(text.shape, text.dtype, "paragraph")
         if text.shape.rank is None:
             text = tf.ensure_shape(text, [None])
         text = tf.strings.lower(text, encoding="utf-8")
@@ -187,20 +191,7 @@ class SentenceTokenizer(keras.layers.Layer):
             are skipped (an all-padding sentence gives ""), id 1 gives
             "[UNK]". Sentences are lower-case and their punctuation is gone.
         """
-        ids = np.asarray(ids)
-        if not np.issubdtype(ids.dtype, np.integer):
-            raise TypeError(
-                f"`ids` must be integers. Received dtype: {ids.dtype}"
-            )
-        if ids.ndim < 1:
-            raise ValueError(
-                "`ids` must have a words axis (..., words). Received a scalar."
-            )
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size):
-            raise ValueError(
-                f"`ids` must be in [0, {self.vocabulary_size}). Received "
-                f"values in [{ids.min()}, {ids.max()}]."
-            )
+        ids = check_ids(ids, self.vocabulary_size, "words")
         words = np.array(["", OOV_TOKEN, *self.vocabulary], dtype=object)
         rows = words[ids.reshape(-1, ids.shape[-1])]
         sentences = np.empty(len(rows), dtype=object)
@@ -211,11 +202,7 @@ class SentenceTokenizer(keras.layers.Layer):
         return (text_shape[0], self.max_sentences, self.max_words)
 
     def compute_output_spec(self, text):
-        # The default spec would take the layer's float dtype.
-        _check_text(text.shape, text.dtype)
-        return keras.KerasTensor(
-            self.compute_output_shape(text.shape), dtype="int32"
-        )
+        return string_output_spec(self, text, "paragraph")
 
     def get_config(self):
         config = super().get_config()
@@ -231,21 +218,7 @@ class SentenceTokenizer(keras.layers.Layer):
 
 def _check_vocabulary(vocabulary):
     """Returns `vocabulary` as a list of str, or raises naming what is wrong."""
-    if isinstance(vocabulary, (str, bytes)) or not hasattr(
-        vocabulary, "__iter__"
-    ):
-        raise TypeError(
-            "`vocabulary` must be a list of words (str). Received: "
-            f"{type(vocabulary).__name__} {vocabulary!r}"
-        )
-    vocabulary = list(vocabulary)
-    not_str = [word for word in vocabulary if not isinstance(word, str)]
-    if not_str:
-        raise TypeError(
-            f"`vocabulary` entries must be str. Received: {not_str[:5]!r}"
-        )
-    # Plain str (not numpy.str_) keeps the config JSON-friendly.
-    vocabulary = [str(word) for word in vocabulary]
+    vocabulary = check_word_list(vocabulary)
     if not vocabulary:
         raise ValueError("`vocabulary` must not be empty.")
     # Checked with the call's own ops, so an accepted entry is exactly a
@@ -270,18 +243,3 @@ def _check_vocabulary(vocabulary):
             f"`vocabulary` entries must be unique. Repeated: {duplicates[:5]!r}"
         )
     return vocabulary
-
-
-def _check_text(shape, dtype):
-    if keras.backend.standardize_dtype(dtype) != "string":
-        raise TypeError(
-            f"`text` must be a string tensor. Received dtype: {dtype}"
-        )
-    # Symbolic inputs give a tuple; a traced tensor may have unknown rank,
-    # which `call` checks at run time.
-    rank = shape.rank if isinstance(shape, tf.TensorShape) else len(shape)
-    if rank is not None and rank != 1:
-        raise ValueError(
-            "`text` must have rank 1 (batch,), one paragraph per example. "
-            f"Received shape: {tuple(shape)}"
-        )
