@@ -8,16 +8,24 @@ splits of one `num_direct` setting; its checkpoints and logs stay in
 `--runs-dir/<cell>/` and its `results.json` is copied to
 `results/cosal_table2/<cell>.json`, which is committed. With
 `--train-missing`, cells without results are trained first, the paper's T=4
-row first (each takes 10-30 minutes on 2 CPU cores); the table is then
+row first (each takes 30-50 minutes on 2 CPU cores); the table is then
 written from every result found, with the paper's numbers beside ours, the
 training budget of each cell, and whether the issue's targets are met.
+
+Cells can also train side by side, one process and one thread each (the
+small `cosal_paper` model keeps two threads only partly busy):
+
+    python examples/cosal_table2.py --train-missing --threads 1 \\
+        --cells t1_no_attention_nd4,t1_no_attention_nd6 &
+    python examples/cosal_table2.py --train-missing --threads 1 \\
+        --cells t4_attention_expected_nd4 &
 """
 
 import argparse
 import json
 import os
-import shutil
 
+import tensorflow as tf
 import train_cosal
 
 NUM_DIRECT = (4, 6, 8)
@@ -77,12 +85,38 @@ def load_results():
     return results
 
 
+def cells_to_train(names=None):
+    """The untrained `(row, num_direct)` cells, in `TRAINING_ORDER`.
+
+    Args:
+        names: None for every cell, else a list of cell names
+            (`cell_name`), e.g. to train two cells side by side in two
+            processes.
+
+    Raises:
+        ValueError: a name in `names` is not a cell of the table.
+    """
+    if names is not None:
+        known = {cell_name(row, n): (row, n) for row, n in TRAINING_ORDER}
+        unknown = sorted(set(names) - set(known))
+        if unknown:
+            raise ValueError(
+                f"`--cells` must name cells of the table, like "
+                f"{next(iter(known))}. Unknown: {unknown}"
+            )
+    return [
+        (row, num_direct)
+        for row, num_direct in TRAINING_ORDER
+        if (names is None or cell_name(row, num_direct) in names)
+        and not os.path.exists(result_path(row, num_direct))
+    ]
+
+
 def train_missing(args):
     os.makedirs(RESULTS_DIR, exist_ok=True)
-    for row, num_direct in TRAINING_ORDER:
-        overrides = ROWS[row][1]
-        if os.path.exists(result_path(row, num_direct)):
-            continue
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    for row, num_direct in cells_to_train(args.cells):
         output_dir = os.path.join(args.runs_dir, cell_name(row, num_direct))
         train_cosal.main(
             [
@@ -90,13 +124,28 @@ def train_missing(args):
                 "--num-direct", str(num_direct),
                 "--epochs", str(args.epochs),
                 "--output-dir", output_dir,
-                *overrides,
+                *ROWS[row][1],
             ]
         )  # fmt: skip
-        shutil.copy(
-            os.path.join(output_dir, "results.json"),
-            result_path(row, num_direct),
-        )
+        save_cell_result(output_dir, row, num_direct, args.threads)
+
+
+def save_cell_result(output_dir, row, num_direct, threads=None):
+    """Copies a run's results.json into the table, with its thread count.
+
+    Args:
+        output_dir: the run's `train_cosal` output folder.
+        row, num_direct: the cell.
+        threads: None if the run had the machine to itself, else the
+            intra-op threads it was limited to (another cell ran beside
+            it, so its minutes are not those of a lone run).
+    """
+    with open(os.path.join(output_dir, "results.json")) as f:
+        result = json.load(f)
+    if threads:
+        result["intra_op_threads"] = threads
+    with open(result_path(row, num_direct), "w") as f:
+        json.dump(result, f, indent=2)
 
 
 def cell(result, paper):
@@ -111,11 +160,18 @@ def budget(results, row):
     if not runs:
         return "—"
     steps = {r["train_steps"] for r in runs}
-    minutes = ", ".join(f"{r['train_seconds'] / 60:.0f}" for r in runs)
+    minutes = ", ".join(
+        f"{r['train_seconds'] / 60:.0f}" + ("*" if _shared(r) else "")
+        for r in runs
+    )
     return (
         f"{'/'.join(str(s) for s in sorted(steps))} steps × batch "
         f"{runs[0]['batch_size']}; {minutes} min"
     )
+
+
+def _shared(result):
+    return "intra_op_threads" in result
 
 
 def target_lines(results):
@@ -195,7 +251,15 @@ def write_table(results, path, preset):
         "`examples/train_cosal.py` on the full 50,000/10,000 splits, "
         "evaluated on all 10,000 test examples. Budget: training steps and "
         "wall-clock minutes per cell (num_direct 4, 6, 8) on 2 CPU cores. "
-        "The authors trained 200k steps at batch size 1.\n\n"
+        "The authors trained 200k steps at batch size 1."
+        + (
+            " Minutes marked * are of a cell trained beside another one "
+            "(`--threads 1`: one intra-op thread each), so they are longer "
+            "than a lone run's."
+            if any(_shared(r) for r in results.values())
+            else ""
+        )
+        + "\n\n"
         + header
         + rows
         + "\nTargets:\n\n"
@@ -214,6 +278,16 @@ def main():
     parser.add_argument("--preset", default="cosal_paper")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--train-missing", action="store_true")
+    parser.add_argument(
+        "--cells",
+        type=lambda text: text.split(","),
+        help="comma-separated cells to train (default: every missing one)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="intra-op threads, to run two cells side by side on 2 cores",
+    )
     parser.add_argument("--output", default="results/cosal_table2.md")
     args = parser.parse_args()
     if args.train_missing:
