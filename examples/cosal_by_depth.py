@@ -11,9 +11,10 @@ Beside it is what a model gets by knowing which colours the relational
 sentences mention but not which tile each one is about: the chance that a
 colour drawn from those sentences is the tile's.
 
-Scored models: the shipped `cosal` preset and the Table 2 cell whose weights
-are committed (`cosal_paper`, T=4, Gumbel, num_direct=4). Writes
-`results/cosal_by_depth.md`.
+Scored models: the shipped `cosal` preset on every setting, and each Table 2
+cell whose weights are committed beside its results
+(`results/cosal_table2/<cell>.weights.h5`, the num_direct=4 cells, where
+most tiles are described relationally). Writes `results/cosal_by_depth.md`.
 """
 
 import argparse
@@ -21,13 +22,13 @@ import json
 import os
 import re
 
+import cosal_table2
 import numpy as np
 
 from keras_lbie.datasets import cosal
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.training import cosal_test_splits
 
-TABLE2_CELL = os.path.join("results", "cosal_table2", "t4_attention_gumbel_nd4")
 _OFFSETS = {
     "above": (-1, 0),
     "below": (1, 0),
@@ -105,17 +106,24 @@ def score_by_depth(predictions, data):
 
 
 def scored_models():
-    """`{label: segmenter}`: the shipped preset and the Table 2 cell."""
-    with open(TABLE2_CELL + ".json") as f:
-        cell = json.load(f)
-    table2 = LBIESegmenter.from_preset(
-        cell["preset"], load_weights=False, **cell["overrides"]
-    )
-    table2.backbone.load_weights(TABLE2_CELL + ".weights.h5")
-    return {
-        "`cosal` (shipped)": (LBIESegmenter.from_preset("cosal"), (4, 6, 8)),
-        "`cosal_paper` T=4 Gumbel, Table 2 num_direct=4 cell": (table2, (4,)),
-    }
+    """`{label: (segmenter, settings)}`: the shipped preset, then every
+    Table 2 cell whose weights are committed beside its results."""
+    shipped = LBIESegmenter.from_preset("cosal")
+    models = {"`cosal` (shipped)": (shipped, cosal_table2.NUM_DIRECT)}
+    for row, num_direct in cosal_table2.TRAINING_ORDER:
+        path = cosal_table2.result_path(row, num_direct)
+        weights = path.replace(".json", ".weights.h5")
+        if not os.path.exists(weights):
+            continue
+        with open(path) as f:
+            cell = json.load(f)
+        segmenter = LBIESegmenter.from_preset(
+            cell["preset"], load_weights=False, **cell["overrides"]
+        )
+        segmenter.backbone.load_weights(weights)
+        label = f"Table 2: {cosal_table2.ROWS[row][0]}"
+        models[label] = (segmenter, (num_direct,))
+    return models
 
 
 def table(rows):

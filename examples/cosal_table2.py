@@ -24,12 +24,17 @@ small `cosal_paper` model keeps two threads only partly busy):
 import argparse
 import json
 import os
+import shutil
 
 import tensorflow as tf
 import train_cosal
 
 NUM_DIRECT = (4, 6, 8)
 RESULTS_DIR = os.path.join("results", "cosal_table2")
+# The weights of these settings' cells are committed too (0.6 MB each), for
+# examples/cosal_by_depth.py: with num_direct=4 most tiles are described by
+# relational sentences.
+KEEP_WEIGHTS_FOR = (4,)
 # Row name → (label, train_cosal overrides, paper's numbers per num_direct).
 ROWS = {
     "t1_no_attention": (
@@ -131,7 +136,8 @@ def train_missing(args):
 
 
 def save_cell_result(output_dir, row, num_direct, threads=None):
-    """Copies a run's results.json into the table, with its thread count.
+    """Copies a run's results.json into the table, with its thread count,
+    and its weights too for the settings in `KEEP_WEIGHTS_FOR`.
 
     Args:
         output_dir: the run's `train_cosal` output folder.
@@ -144,8 +150,14 @@ def save_cell_result(output_dir, row, num_direct, threads=None):
         result = json.load(f)
     if threads:
         result["intra_op_threads"] = threads
-    with open(result_path(row, num_direct), "w") as f:
+    path = result_path(row, num_direct)
+    with open(path, "w") as f:
         json.dump(result, f, indent=2)
+    if num_direct in KEEP_WEIGHTS_FOR:
+        shutil.copy(
+            os.path.join(output_dir, "model.weights.h5"),
+            path.replace(".json", ".weights.h5"),
+        )
 
 
 def cell(result, paper):

@@ -65,15 +65,26 @@ def test_cells_to_train_rejects_unknown_cells(results_dir):
 
 
 @pytest.mark.parametrize("threads", [None, 1])
-def test_save_cell_result_records_shared_runs(results_dir, tmp_path, threads):
+@pytest.mark.parametrize("num_direct", [4, 6])
+def test_save_cell_result_records_shared_runs_and_nd4_weights(
+    results_dir, tmp_path, threads, num_direct
+):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "results.json").write_text(json.dumps(_result(0.5)))
-    cosal_table2.save_cell_result(str(run_dir), "t1_attention", 6, threads)
-    with open(cosal_table2.result_path("t1_attention", 6)) as f:
+    (run_dir / "model.weights.h5").write_bytes(b"weights")
+    cosal_table2.save_cell_result(
+        str(run_dir), "t1_attention", num_direct, threads
+    )
+    path = cosal_table2.result_path("t1_attention", num_direct)
+    with open(path) as f:
         saved = json.load(f)
     assert saved["metrics"] == {"cosal_region_iou": 0.5}
     assert saved.get("intra_op_threads") == threads
+    weights = results_dir / f"t1_attention_nd{num_direct}.weights.h5"
+    assert weights.exists() == (num_direct == 4)
+    if num_direct == 4:
+        assert weights.read_bytes() == b"weights"
 
 
 def _table(tmp_path, results):
