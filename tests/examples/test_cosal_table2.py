@@ -111,7 +111,10 @@ def test_table_marks_minutes_of_shared_runs(tmp_path):
 
 @pytest.mark.parametrize(
     "nd8_iou, verdict",
-    [(0.71, "every cell: met."), (0.70, "cell: **missed**.")],
+    [
+        (0.71, "every cell: met."),
+        (0.70, "**missed** (num_direct=8: 0.7000 < 0.7017)."),
+    ],
 )
 def test_table_verdict_on_the_paper_row(tmp_path, nd8_iou, verdict):
     row = "t4_attention_gumbel"
@@ -125,6 +128,19 @@ def test_table_verdict_on_the_paper_row(tmp_path, nd8_iou, verdict):
         line for line in lines if line.startswith("- T=4") and "Gumbel" in line
     )
     assert paper_row.endswith(verdict)
+
+
+def test_table_verdict_names_a_cell_below_the_paper_before_all_ran(tmp_path):
+    results = {("t4_attention_expected", 4): _result(0.48)}
+    text = _table(tmp_path, results)
+    assert (
+        "expected loss (released code) at or above the paper's T=4 row in "
+        "every cell: **missed** (num_direct=4: 0.4800 < 0.5033)." in text
+    )
+    assert (
+        "Gumbel-softmax (paper) at or above the paper's T=4 row in every "
+        "cell: not every cell has run yet." in text
+    )
 
 
 @pytest.mark.parametrize(
