@@ -15,12 +15,23 @@ Scored models: the shipped `cosal` preset on every setting, and each Table 2
 cell whose weights are committed beside its results
 (`results/cosal_table2/<cell>.weights.h5`, the num_direct=4 cells, where
 most tiles are described relationally). Writes `results/cosal_by_depth.md`.
+
+Any `examples/train_cosal.py` run, or one of its epoch checkpoints, can be
+scored instead (each `--run` is `label=output_dir` or
+`label=output_dir@epoch`; the run's `results.json` gives the model):
+
+    python examples/cosal_by_depth.py \
+        --run "paper encoder=runs/table2/t1_attention_nd4@4" \
+        --run "9-conv encoder=runs/rf_t1_nd4" \
+        --output results/cosal_receptive_field.md
 """
 
 import argparse
 import json
 import os
 import re
+import shlex
+import sys
 
 import cosal_table2
 import numpy as np
@@ -126,6 +137,43 @@ def scored_models():
     return models
 
 
+def run_models(runs):
+    """`{label: (segmenter, settings)}` of `--run` values (see module doc).
+
+    Raises:
+        ValueError: a value is not `label=output_dir[@epoch]`, or names no
+            `results.json` or weights file.
+    """
+    models = {}
+    for value in runs:
+        label, _, run = value.rpartition("=")
+        output_dir, _, epoch = run.partition("@")
+        weights = os.path.join(output_dir, "model.weights.h5")
+        if epoch:
+            weights = os.path.join(
+                output_dir, "checkpoints", f"epoch_{epoch}.weights.h5"
+            )
+        results = os.path.join(output_dir, "results.json")
+        if not label or not all(map(os.path.exists, (results, weights))):
+            raise ValueError(
+                "`--run` must be label=output_dir or label=output_dir@epoch "
+                "of a finished `train_cosal.py` run, with its results.json "
+                f"and {os.path.basename(weights)}. Received: {value!r}"
+            )
+        with open(results) as f:
+            run_results = json.load(f)
+        segmenter = LBIESegmenter.from_preset(
+            run_results["preset"],
+            load_weights=False,
+            **run_results["overrides"],
+        )
+        segmenter.backbone.load_weights(weights)
+        # One setting is written as an int, several as a list.
+        settings = np.atleast_1d(run_results["num_direct"]).tolist()
+        models[label] = (segmenter, tuple(settings))
+    return models
+
+
 def table(rows):
     lines = [
         "| model | num_direct | depth | tiles | pixels right | "
@@ -147,9 +195,17 @@ def main(argv=None):
     parser.add_argument("--examples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="results/cosal_by_depth.md")
+    parser.add_argument(
+        "--run",
+        action="append",
+        default=[],
+        help="label=output_dir[@epoch] of a train_cosal.py run to score "
+        "instead of the shipped and Table 2 models (repeatable)",
+    )
     args = parser.parse_args(argv)
+    models = run_models(args.run) if args.run else scored_models()
     rows = {}
-    for label, (segmenter, settings) in scored_models().items():
+    for label, (segmenter, settings) in models.items():
         for split in cosal_test_splits(settings, args.examples, args.seed):
             data = split.generate()
             logits = segmenter.predict(
@@ -162,7 +218,7 @@ def main(argv=None):
             )
     text = (
         "# CoSaL: pixels given the right colour, by sentence depth\n\n"
-        "Written by `python examples/cosal_by_depth.py` on the first "
+        f"Written by `{_command(argv)}` on the first "
         f"{args.examples} test examples of each setting (seed "
         f"{args.seed + 1}). Depth 0: a direct sentence gives the tile's "
         "colour; depth d + 1: a relational sentence names it from a tile "
@@ -173,6 +229,11 @@ def main(argv=None):
     with open(args.output, "w") as f:
         f.write(text)
     print(text)
+
+
+def _command(argv):
+    argv = sys.argv[1:] if argv is None else argv
+    return shlex.join(["python", "examples/cosal_by_depth.py", *argv])
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ class CoSaLTrainingConfig:
         use_attention: bool, False for the concatenation baseline.
         termination_mode: None, "gumbel" or "expected": overrides the
             preset's.
+        encoder_filters: None or tuple of positive ints, overrides the
+            preset's image encoder convolutions (to try a deeper encoder
+            with a wider receptive field).
+        pool_every: None or positive int, overrides the preset's pooling
+            interval; with `encoder_filters`, sets the encoder stride.
         num_direct: tuple of ints in 1..9, the CoSaL settings; several mix
             the training split in equal parts (see `cosal_splits`).
         train_examples: positive int, training examples over all settings.
@@ -52,6 +57,8 @@ class CoSaLTrainingConfig:
     max_steps: int | None = None
     use_attention: bool = True
     termination_mode: str | None = None
+    encoder_filters: tuple | None = None
+    pool_every: int | None = None
     num_direct: tuple = (4,)
     train_examples: int = 50_000
     test_examples: int = 10_000
@@ -87,6 +94,8 @@ class CoSaLTrainingConfig:
             max_steps=args.max_steps,
             use_attention=not args.no_attention,
             termination_mode=args.termination_mode,
+            encoder_filters=args.encoder_filters,
+            pool_every=args.pool_every,
             num_direct=args.num_direct,
             train_examples=args.train,
             test_examples=args.test,
@@ -119,25 +128,39 @@ class CoSaLTrainingConfig:
 
     def overrides(self):
         """The `LBIESegmenter.from_preset` overrides of this run."""
-        overrides = {"seed": self.seed}
-        if self.max_steps is not None:
-            overrides["max_steps"] = self.max_steps
+        overrides = {
+            name: getattr(self, name)
+            for name in (
+                "max_steps",
+                "termination_mode",
+                "encoder_filters",
+                "pool_every",
+            )
+            if getattr(self, name) is not None
+        }
         if not self.use_attention:
             overrides["use_attention"] = False
-        if self.termination_mode is not None:
-            overrides["termination_mode"] = self.termination_mode
-        return overrides
+        return {"seed": self.seed, **overrides}
+
+
+def _positive_int_list(text):
+    """argparse type: "4,4,8" → (4, 4, 8), each a positive int."""
+    return _int_list(text, lambda value: value >= 1, "positive ints")
 
 
 def num_direct_list(text):
     """argparse type: "4" → (4,), "4,6,8" → (4, 6, 8), each in 1..9."""
+    return _int_list(text, lambda value: 1 <= value <= 9, "ints in 1..9")
+
+
+def _int_list(text, is_valid, expected):
     try:
         values = tuple(int(value) for value in text.split(","))
     except ValueError:
         values = ()
-    if not values or not all(1 <= value <= 9 for value in values):
+    if not values or not all(is_valid(value) for value in values):
         raise argparse.ArgumentTypeError(
-            f"expected ints in 1..9 separated by commas, got {text!r}"
+            f"expected {expected} separated by commas, got {text!r}"
         )
     return values
 
@@ -157,6 +180,13 @@ def add_training_arguments(parser, default_preset):
         choices=TERMINATION_MODES,
         default=defaults.termination_mode,
     )
+    parser.add_argument(
+        "--encoder-filters",
+        type=_positive_int_list,
+        default=defaults.encoder_filters,
+        help="image encoder convolutions, e.g. 4,4,4,8,8,8,16,16,16",
+    )
+    parser.add_argument("--pool-every", type=int, default=defaults.pool_every)
     add_num_direct_argument(parser)
     parser.add_argument(
         "--train",

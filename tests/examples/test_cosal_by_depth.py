@@ -1,8 +1,12 @@
+import json
+import os
+
 import cosal_by_depth
 import numpy as np
 import pytest
 
 from keras_lbie.datasets import cosal
+from keras_lbie.models import LBIESegmenter
 
 
 @pytest.mark.parametrize("num_direct", [1, 4, 8])
@@ -66,3 +70,67 @@ def test_relational_chance_is_the_share_of_matching_colours():
     chances = [chance for _, _, chance in scores.values() if chance]
     tiles = [tiles for depth, (tiles, _, _) in scores.items() if depth]
     assert np.average(chances, weights=tiles) == pytest.approx(expected)
+
+
+def write_run(output_dir, num_direct):
+    """A finished `train_cosal.py` run: results.json, final weights and an
+    epoch-1 checkpoint holding different weights."""
+    overrides = {"seed": 0, "max_steps": 1, "encoder_filters": [2] * 9}
+    overrides["pool_every"] = 3
+    segmenter = LBIESegmenter.from_preset(
+        "cosal_paper", load_weights=False, **overrides
+    )
+    os.makedirs(output_dir / "checkpoints")
+    segmenter.backbone.save_weights(output_dir / "model.weights.h5")
+    kernel = segmenter.backbone.trainable_weights[0]
+    kernel.assign(kernel + 1.0)
+    segmenter.backbone.save_weights(
+        output_dir / "checkpoints" / "epoch_1.weights.h5"
+    )
+    with open(output_dir / "results.json", "w") as f:
+        json.dump(
+            {
+                "preset": "cosal_paper",
+                "overrides": overrides,
+                "num_direct": num_direct,
+            },
+            f,
+        )
+    return kernel.numpy()
+
+
+def test_run_models_load_a_run_or_its_checkpoint(tmp_path):
+    epoch_1_kernel = write_run(tmp_path / "run", [4, 6])
+    models = cosal_by_depth.run_models(
+        [f"final={tmp_path / 'run'}", f"a=b={tmp_path / 'run'}@1"]
+    )
+    assert list(models) == ["final", "a=b"]
+    final, settings = models["final"]
+    assert settings == (4, 6)
+    assert final.backbone.encoder_filters == (2,) * 9
+    checkpoint, _ = models["a=b"]
+    np.testing.assert_array_equal(
+        checkpoint.backbone.trainable_weights[0].numpy(), epoch_1_kernel
+    )
+    assert not np.array_equal(
+        final.backbone.trainable_weights[0].numpy(), epoch_1_kernel
+    )
+
+
+@pytest.mark.parametrize("value", ["{run}", "={run}", "x={run}@7", "x=nope"])
+def test_run_models_rejects_bad_runs(tmp_path, value):
+    write_run(tmp_path / "run", 4)
+    with pytest.raises(ValueError, match="`--run` must be label=output_dir"):
+        cosal_by_depth.run_models([value.format(run=tmp_path / "run")])
+
+
+def test_main_scores_runs_and_names_its_command(tmp_path):
+    write_run(tmp_path / "run", 8)
+    output = tmp_path / "depth.md"
+    argv = ["--examples", "4", "--run", f"tiny={tmp_path / 'run'}"]
+    cosal_by_depth.main([*argv, "--output", str(output)])
+    text = output.read_text()
+    assert f"--run tiny={tmp_path / 'run'}" in text
+    # num_direct=8: 32 direct tiles and 4 relational ones.
+    assert "| tiny | 8 | 0 | 32 |" in text
+    assert "| tiny | 8 | 1 | 4 |" in text

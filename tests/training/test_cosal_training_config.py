@@ -4,6 +4,7 @@ import argparse
 
 import pytest
 
+from keras_lbie.models import LBIESegmenter
 from keras_lbie.training import CoSaLTrainingConfig
 from keras_lbie.training import add_training_arguments
 
@@ -25,7 +26,8 @@ def test_flags_map_to_fields_and_overrides():
             "--max-steps", "1", "--no-attention",
             "--termination-mode", "expected", "--num-direct", "4,6,8",
             "--train", "300", "--batch-size", "16", "--seed", "3",
-            "--cosine-decay",
+            "--cosine-decay", "--encoder-filters", "4,4,4,8,8,8",
+            "--pool-every", "3",
         )
     )  # fmt: skip
     assert config.num_direct == (4, 6, 8)
@@ -35,6 +37,8 @@ def test_flags_map_to_fields_and_overrides():
         "max_steps": 1,
         "use_attention": False,
         "termination_mode": "expected",
+        "encoder_filters": (4, 4, 4, 8, 8, 8),
+        "pool_every": 3,
     }
     # 100 examples per setting: 6 whole batches of 16 each.
     assert config.examples_per_setting == 100
@@ -51,6 +55,23 @@ def test_num_direct_rejects_bad_lists(value, capsys):
     with pytest.raises(SystemExit):
         parse("--num-direct", value)
     assert "expected ints in 1..9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "4,-8", "4,x", ""])
+def test_encoder_filters_rejects_bad_lists(value, capsys):
+    with pytest.raises(SystemExit):
+        parse("--encoder-filters", value)
+    assert "expected positive ints" in capsys.readouterr().err
+
+
+def test_encoder_overrides_reach_the_backbone():
+    config = CoSaLTrainingConfig(encoder_filters=(4,) * 9, pool_every=3)
+    backbone = LBIESegmenter.from_preset(
+        "cosal_paper", load_weights=False, **config.overrides()
+    ).backbone
+    assert backbone.encoder_filters == (4,) * 9
+    # Three poolings, as with the paper's six convolutions in pairs.
+    assert backbone.upsampling_factor == 8
 
 
 @pytest.mark.parametrize(
