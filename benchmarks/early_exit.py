@@ -34,8 +34,8 @@ from report import write_section  # noqa: E402
 from throughput import median_seconds  # noqa: E402
 from workloads import BENCHMARKS  # noqa: E402
 
-from keras_lbie.models.lbie_segmenter import WEIGHTS_DIR  # noqa: E402
-from keras_lbie.models.presets import PRESETS  # noqa: E402
+from keras_lbie.models import LBIESegmenter  # noqa: E402
+from keras_lbie.utils.preset_utils import WEIGHTS_DIR  # noqa: E402
 
 SECTION = "early-exit"
 _COMPARED = ("logits", "stop_step", "log_stop_probabilities")
@@ -129,7 +129,8 @@ def time_pass(model, batches, jit_compile, repeats):
 
 def shipped_weights(preset):
     """The preset's trained weights file, or None."""
-    name = PRESETS[preset]["weights"] if preset in PRESETS else None
+    presets = LBIESegmenter.presets
+    name = presets[preset]["weights"] if preset in presets else None
     return None if name is None else os.path.join(WEIGHTS_DIR, name)
 
 

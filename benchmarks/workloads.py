@@ -20,12 +20,11 @@ import tensorflow as tf
 
 from keras_lbie.datasets import cosal
 from keras_lbie.datasets import cosal_colorization
+from keras_lbie.models import LBIEColorizer
 from keras_lbie.models import LBIEColorizerGAN
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.models import ReferItSegmenter
 from keras_lbie.models import available_presets
-from keras_lbie.models.colorizer_presets import COLORIZER_PRESETS
-from keras_lbie.models.presets import PRESETS as SEGMENTER_PRESETS
 from keras_lbie.tokenizers.referit_tokenizer import SPECIAL_TOKENS
 
 # CoSaL descriptions have 9 sentences; longer ones repeat them.
@@ -114,7 +113,7 @@ def segmenter_workload(preset, weights=None, **overrides):
             `image_size`, `max_sentences`, `early_exit`, ...).
     """
     segmenter, trained = _from_preset(
-        LBIESegmenter.from_preset, SEGMENTER_PRESETS, preset, **overrides
+        LBIESegmenter.from_preset, LBIESegmenter.presets, preset, **overrides
     )
     backbone = segmenter.backbone
     trained = _load_weights(backbone, weights) or trained
@@ -184,7 +183,7 @@ def colorizer_workload(preset, weights=None, **overrides):
         **overrides: `LBIEColorizer.from_preset` overrides.
     """
     gan, trained = _from_preset(
-        LBIEColorizerGAN.from_preset, COLORIZER_PRESETS, preset, **overrides
+        LBIEColorizerGAN.from_preset, LBIEColorizer.presets, preset, **overrides
     )
     generator = gan.generator
     backbone = generator.backbone

@@ -1,21 +1,56 @@
-"""The shared test base class: one set of checks that every layer goes through.
+"""The shared test base class: the checks every layer and model goes through.
 
-Modelled on keras-hub's `TestCase.run_layer_test`: a layer test states its
-constructor arguments, example inputs and expected output shapes once, and
-`run_layer_test` checks the config round trip, weight counts, eager and
-symbolic calls, one `fit` step, mixed precision, `.keras` save/load and XLA.
+Modelled on keras-hub's `TestCase`: a test states its constructor
+arguments, example inputs and expected output shapes once, and
+
+- `run_layer_test` checks a layer's config round trip, weight counts,
+  eager and symbolic calls, one `fit` step, mixed precision, `.keras`
+  save/load and XLA;
+- `run_backbone_test` a backbone's config round trip, output shapes and
+  XLA;
+- `run_task_test` a task's config round trip, outputs on raw inputs and
+  `.keras` save/load;
+- `run_preset_test` that a preset builds with the network off and runs.
+
+The `assert_*` methods are the pieces, for tests that need one.
 """
 
 import os
+import socket
 import tempfile
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 from keras import ops
 
 MIXED_PRECISION_POLICIES = ("mixed_float16", "mixed_bfloat16")
+RESULTS_DIR = os.path.join(os.path.dirname(__file__), "..", "results")
+
+
+def to_numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def numpy_pixel_cross_entropy(labels, logits):
+    """Per-pixel softmax cross-entropy of `logits` at `labels`, float64."""
+    logits = logits.astype("float64")
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    return -np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
+
+
+def _no_network(*args, **kwargs):
+    raise AssertionError("loading a preset must not open a socket")
+
+
+def load_offline(build):
+    """Returns `build()`, run with `socket.socket` patched to fail."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "socket", _no_network)
+        return build()
 
 
 def _flatten(x):
@@ -86,6 +121,138 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(len(expected), len(actual))
         for e, a in zip(expected, actual, strict=True):
             self.assertAllClose(e, a, atol=atol, rtol=rtol)
+
+    def assert_output_shapes(self, outputs, expected):
+        """`outputs` is a dict of tensors with the `expected` shapes."""
+        shapes = {key: tuple(value.shape) for key, value in outputs.items()}
+        self.assertEqual(shapes, expected)
+
+    def assert_config_round_trip(self, model, arguments):
+        """The config holds `arguments` and revives to the same config.
+
+        Both `from_config` and Keras's registered deserialisation are
+        checked. Returns the config, for checks of its other entries.
+        """
+        config = model.get_config()
+        for key, value in arguments.items():
+            expected = list(value) if isinstance(value, tuple) else value
+            self.assertEqual(config[key], expected, msg=key)
+        revived = type(model).from_config(config)
+        self.assertEqual(revived.get_config(), config)
+        registered = keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(model)
+        )
+        self.assertIsInstance(registered, type(model))
+        self.assertEqual(registered.get_config(), config)
+        return config
+
+    def assert_bad_inputs(self, model, value_errors, type_errors):
+        """Calling `model` on each bad input raises, naming the problem.
+
+        Args:
+            model: the model under test.
+            value_errors, type_errors: dicts from a case name to
+                `(inputs, message)`: the call must raise a `ValueError`
+                (a `TypeError`) matching `message`.
+        """
+        for error, cases in (
+            (ValueError, value_errors),
+            (TypeError, type_errors),
+        ):
+            for name, (inputs, message) in cases.items():
+                with self.subTest(name):
+                    with self.assertRaisesRegex(error, message):
+                        model(inputs)
+
+    def assert_jit_compile_matches_eager(self, model, x, atol):
+        """`predict` gives the same outputs with and without XLA."""
+        outputs = {}
+        for jit_compile in (False, True):
+            model.compile(jit_compile=jit_compile)
+            outputs[jit_compile] = model.predict(x, verbose=0)
+        for key in outputs[False]:
+            self.assertAllClose(
+                outputs[False][key], outputs[True][key], atol=atol, msg=key
+            )
+
+    def run_backbone_test(
+        self,
+        cls,
+        init_kwargs,
+        input_data,
+        expected_output_shape,
+        run_jit_check=True,
+        tolerance=1e-4,
+    ):
+        """Runs the standard checks every backbone must pass.
+
+        Args:
+            cls: the backbone class.
+            init_kwargs: dict of constructor arguments.
+            input_data: dict of numpy inputs with a batch axis.
+            expected_output_shape: dict from output names to shapes.
+            run_jit_check: `predict` with `jit_compile=True` matches eager.
+            tolerance: absolute tolerance of the XLA comparison.
+
+        Returns:
+            The backbone, for further checks.
+        """
+        backbone = cls(**init_kwargs)
+        self.assert_config_round_trip(backbone, init_kwargs)
+        self.assert_output_shapes(backbone(input_data), expected_output_shape)
+        if run_jit_check:
+            self.assert_jit_compile_matches_eager(
+                backbone, input_data, atol=tolerance
+            )
+        return backbone
+
+    def run_task_test(self, task, input_data, expected_output_shape):
+        """Runs the standard checks every task must pass.
+
+        The registered config round trip, the output on raw inputs, and a
+        `.keras` save/load with the same outputs.
+
+        Args:
+            task: the task model under test.
+            input_data: dict of its raw inputs (`"image"`, `"text"`).
+            expected_output_shape: the shape of its output.
+        """
+        config = task.get_config()
+        registered = keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(task)
+        )
+        self.assertIsInstance(registered, type(task))
+        self.assertEqual(registered.get_config(), config)
+        outputs = task.predict(input_data, verbose=0)
+        self.assertEqual(tuple(outputs.shape), tuple(expected_output_shape))
+        path = os.path.join(self.get_temp_dir(), "task.keras")
+        task.save(path)
+        restored = keras.models.load_model(path)
+        self.assertAllClose(
+            outputs, restored.predict(input_data, verbose=0), atol=1e-6
+        )
+
+    def run_preset_test(
+        self, cls, preset, input_data, expected_output_shape, **kwargs
+    ):
+        """Builds a preset with the network off, then runs it.
+
+        Args:
+            cls: the task class.
+            preset: a name of `cls.available_presets()`.
+            input_data: dict of raw inputs for the task.
+            expected_output_shape: the shape of its output.
+            **kwargs: `from_preset` arguments (e.g. `vocabulary`).
+
+        Returns:
+            The task, for further checks.
+        """
+        self.assertIn(preset, cls.available_presets())
+        task = load_offline(lambda: cls.from_preset(preset, **kwargs))
+        self.assertIsInstance(task, cls)
+        outputs = task.predict(input_data, verbose=0)
+        self.assertEqual(tuple(outputs.shape), tuple(expected_output_shape))
+        return task
 
     def run_layer_test(
         self,

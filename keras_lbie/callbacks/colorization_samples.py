@@ -6,11 +6,11 @@ from PIL import Image
 from PIL import ImageDraw
 
 from keras_lbie.color import model_outputs_to_rgb
-from keras_lbie.models._model_family import edit_texts
 from keras_lbie.models.lbie_colorizer import LBIEColorizer
-from keras_lbie.models.lbie_colorizer_backbone import L_HINT
-from keras_lbie.models.lbie_colorizer_backbone import check_image_channels
+from keras_lbie.models.lbie_colorizer.lbie_colorizer_backbone import L_HINT
+from keras_lbie.utils.validation import check_float_image
 from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_texts
 from keras_lbie.visualize.attention_figure import _draw_text
 from keras_lbie.visualize.attention_figure import _font
 from keras_lbie.visualize.attention_figure import _wrap
@@ -80,10 +80,10 @@ class ColorizationSamples(keras.callbacks.Callback):
                 f"shape: {image_l.shape}"
             )
         size = image_l.shape[1]
-        check_image_channels(image_l, size, 1, "image_l", L_HINT)
+        check_float_image(image_l, size, 1, "image_l", L_HINT)
         if ab is not None:
             ab = np.asarray(ab)
-            check_image_channels(ab, size, 2, "ab")
+            check_float_image(ab, size, 2, "ab")
             if len(ab) != len(image_l):
                 raise ValueError(
                     f"`ab` must hold one target per image: {len(image_l)} "
@@ -102,7 +102,7 @@ class ColorizationSamples(keras.callbacks.Callback):
         check_positive_int(every, "every")
         check_positive_int(batch_size, "batch_size")
         self.image_l = image_l.astype(np.float32)
-        self.texts = edit_texts(texts, len(image_l))
+        self.texts = check_texts(texts, len(image_l))
         self.ab = None if ab is None else ab.astype(np.float32)
         self.output_dir = os.fspath(output_dir)
         self.colorizer = colorizer
@@ -154,7 +154,7 @@ class ColorizationSamples(keras.callbacks.Callback):
         columns = [("input", np.zeros_like(ab))]
         if baseline_ab is not None:
             baseline_ab = np.asarray(baseline_ab)
-            check_image_channels(
+            check_float_image(
                 baseline_ab, self.image_l.shape[1], 2, "baseline_ab"
             )
             columns.append(("no text", baseline_ab))

@@ -105,12 +105,10 @@ def load_model(model, colorizers=True):
     import_tensorflow()
     from keras_lbie.models import LBIEColorizer
     from keras_lbie.models import LBIESegmenter
-    from keras_lbie.models.colorizer_presets import COLORIZER_PRESETS
-    from keras_lbie.models.presets import PRESETS
 
-    kinds = {"segmenter": (PRESETS, LBIESegmenter)}
+    kinds = {"segmenter": (LBIESegmenter.presets, LBIESegmenter)}
     if colorizers:
-        kinds["colorizer"] = (COLORIZER_PRESETS, LBIEColorizer)
+        kinds["colorizer"] = (LBIEColorizer.presets, LBIEColorizer)
     for presets, model_class in kinds.values():
         if model in presets:
             if presets[model]["weights"] is None:
@@ -123,7 +121,7 @@ def load_model(model, colorizers=True):
         f"{kind} presets: {', '.join(sorted(presets))}"
         for kind, (presets, _) in kinds.items()
     )
-    if not colorizers and model in COLORIZER_PRESETS:
+    if not colorizers and model in LBIEColorizer.presets:
         raise CLIError(
             f"{model!r} is a colorizer preset; this command takes a "
             f"segmenter ({accepted}) or a .keras file of one."

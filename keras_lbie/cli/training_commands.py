@@ -186,9 +186,8 @@ def load_referit_segmenter(model, referit_dir):
     import_tensorflow()
     from keras_lbie.datasets.referit import VOCABULARY_FILE
     from keras_lbie.models import ReferItSegmenter
-    from keras_lbie.models.referit_presets import REFERIT_PRESETS
 
-    if model in REFERIT_PRESETS:
+    if model in ReferItSegmenter.presets:
         note(
             f"preset {model!r} has no trained weights: it is randomly "
             "initialised."
@@ -204,8 +203,8 @@ def load_referit_segmenter(model, referit_dir):
         )
         raise CLIError(
             f"{problem}; a ReferIt model is a preset "
-            f"({', '.join(sorted(REFERIT_PRESETS))}) or a .keras file of a "
-            "ReferItSegmenter."
+            f"({', '.join(sorted(ReferItSegmenter.presets))}) or a .keras "
+            "file of a ReferItSegmenter."
         )
     return load_keras_file(model, ReferItSegmenter)
 

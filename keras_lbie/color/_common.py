@@ -1,8 +1,10 @@
-"""Constants and argument checks shared by the `keras_lbie.color` modules."""
+"""Constants and helpers shared by the `keras_lbie.color` modules."""
 
 import keras
 import numpy as np
 from keras import ops
+
+from keras_lbie.utils.validation import is_float_dtype
 
 # sRGB primaries to CIE XYZ under D65, exactly as `skimage.color` has it
 # (`skimage.color.colorconv.xyz_from_rgb`): matching its six-decimal entries
@@ -34,8 +36,6 @@ LAB_EPSILON = LAB_DELTA**3
 LAB_SLOPE = 1.0 / (3.0 * LAB_DELTA**2)
 LAB_OFFSET = 4.0 / 29.0
 
-FLOAT_DTYPES = ("bfloat16", "float16", "float32", "float64")
-
 
 def to_tensor(x, name):
     """Converts `x` to a tensor; symbolic Keras tensors pass through."""
@@ -50,54 +50,6 @@ def to_tensor(x, name):
         ) from error
 
 
-def dtype_of(x):
-    """The standardised Keras dtype name of `x`, e.g. `"float32"`."""
-    try:
-        return keras.backend.standardize_dtype(x.dtype)
-    except ValueError:
-        return str(x.dtype)
-
-
-def is_float(dtype):
-    return dtype in FLOAT_DTYPES
-
-
-def is_int(dtype):
-    return dtype.startswith(("int", "uint"))
-
-
-def check_real(x, name):
-    """Raises unless `x` has a real float or integer dtype (no bool)."""
-    dtype = dtype_of(x)
-    if not (is_float(dtype) or is_int(dtype)):
-        raise TypeError(
-            f"`{name}` must have a real numeric dtype (float or integer). "
-            f"Received dtype: {dtype}"
-        )
-    return dtype
-
-
-def check_channels(x, channels, name, axes):
-    """Raises unless `x` has rank >= 1 and a last axis of size `channels`."""
-    shape = x.shape
-    if getattr(shape, "rank", 0) is None:
-        raise ValueError(
-            f"`{name}` must have a known rank. Received shape: {shape}"
-        )
-    shape = tuple(shape)
-    if len(shape) < 1:
-        raise ValueError(
-            f"`{name}` must have rank >= 1 with a last axis of size "
-            f"{channels} {axes}. Received shape: {shape}"
-        )
-    if shape[-1] != channels:
-        raise ValueError(
-            f"The last axis of `{name}` must have size {channels} {axes}. "
-            f"Received shape: {shape}"
-        )
-    return shape
-
-
 def compute_dtype(dtype):
     """float64 stays float64; everything else is computed in float32.
 
@@ -110,7 +62,7 @@ def compute_dtype(dtype):
 
 def output_dtype(dtype):
     """Float inputs keep their dtype; integer inputs give float32."""
-    return dtype if is_float(dtype) else "float32"
+    return dtype if is_float_dtype(dtype) else "float32"
 
 
 def linear_map(x, matrix):

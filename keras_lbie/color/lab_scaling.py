@@ -19,6 +19,9 @@ from keras import ops
 from keras_lbie.color import _common
 from keras_lbie.color.lab_to_rgb import lab_to_rgb
 from keras_lbie.color.rgb_to_lab import rgb_to_lab
+from keras_lbie.utils.validation import check_channels
+from keras_lbie.utils.validation import check_real
+from keras_lbie.utils.validation import is_float_dtype
 
 # L = (L_scaled + 1) * L_SCALE; ab = ab_scaled * AB_SCALE. Change them here
 # only: every function of this module reads them.
@@ -49,8 +52,8 @@ def lab_to_model(lab):
     >>> l_scaled, ab_scaled  # [[1.0]], [[0.5, -1.0]]
     """
     lab = _common.to_tensor(lab, "lab")
-    dtype = _common.check_real(lab, "lab")
-    _common.check_channels(lab, 3, "lab", "(L, a, b)")
+    dtype = check_real(lab, "lab")
+    check_channels(lab, 3, "lab", "(L, a, b)")
     x = ops.cast(lab, _common.compute_dtype(dtype))
     out = _common.output_dtype(dtype)
     l_scaled = x[..., :1] / L_SCALE - 1.0
@@ -154,10 +157,10 @@ def model_outputs_to_rgb(l_scaled, ab_scaled):
 def _check_scaled(l_scaled, ab_scaled):
     l_scaled = _common.to_tensor(l_scaled, "l_scaled")
     ab_scaled = _common.to_tensor(ab_scaled, "ab_scaled")
-    l_dtype = _common.check_real(l_scaled, "l_scaled")
-    ab_dtype = _common.check_real(ab_scaled, "ab_scaled")
-    l_shape = _common.check_channels(l_scaled, 1, "l_scaled", "(L,)")
-    ab_shape = _common.check_channels(ab_scaled, 2, "ab_scaled", "(a, b)")
+    l_dtype = check_real(l_scaled, "l_scaled")
+    ab_dtype = check_real(ab_scaled, "ab_scaled")
+    l_shape = check_channels(l_scaled, 1, "l_scaled", "(L,)")
+    ab_shape = check_channels(ab_scaled, 2, "ab_scaled", "(a, b)")
     if len(l_shape) != len(ab_shape) or any(
         m is not None and n is not None and m != n
         for m, n in zip(l_shape[:-1], ab_shape[:-1], strict=True)
@@ -170,7 +173,7 @@ def _check_scaled(l_scaled, ab_scaled):
 
 
 def _wider_dtype(*dtypes):
-    floats = [d for d in dtypes if _common.is_float(d)]
+    floats = [d for d in dtypes if is_float_dtype(d)]
     if not floats:
         return "float32"
     # Ordered by precision; bfloat16 and float16 together go to float32,

@@ -1,6 +1,8 @@
 from keras import ops
 
 from keras_lbie.color import _common
+from keras_lbie.utils.validation import check_channels
+from keras_lbie.utils.validation import check_real
 
 
 def lab_to_rgb(lab):
@@ -41,8 +43,8 @@ def lab_to_rgb(lab):
     >>> lab_to_rgb([50.0, 120.0, -120.0])  # out of gamut: (0.722, 0, 1)
     """
     lab = _common.to_tensor(lab, "lab")
-    dtype = _common.check_real(lab, "lab")
-    _common.check_channels(lab, 3, "lab", "(L, a, b)")
+    dtype = check_real(lab, "lab")
+    check_channels(lab, 3, "lab", "(L, a, b)")
     compute = _common.compute_dtype(dtype)
     x = ops.cast(lab, compute)
     fy = (x[..., 0] + 16.0) / 116.0

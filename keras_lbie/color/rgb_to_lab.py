@@ -1,6 +1,9 @@
 from keras import ops
 
 from keras_lbie.color import _common
+from keras_lbie.utils.validation import check_channels
+from keras_lbie.utils.validation import check_real
+from keras_lbie.utils.validation import is_int_dtype
 
 
 def rgb_to_lab(rgb):
@@ -46,14 +49,14 @@ def rgb_to_lab(rgb):
     >>> rgb_to_lab(images).shape  # (8, 256, 256, 3), float32
     """
     rgb = _common.to_tensor(rgb, "rgb")
-    dtype = _common.check_real(rgb, "rgb")
-    if _common.is_int(dtype) and dtype != "uint8":
+    dtype = check_real(rgb, "rgb")
+    if is_int_dtype(dtype) and dtype != "uint8":
         raise TypeError(
             "`rgb` must be float in [0, 1] or uint8 in [0, 255]. Received "
             f"dtype: {dtype}. Cast other integer images to float and "
             "scale them to [0, 1] first."
         )
-    _common.check_channels(rgb, 3, "rgb", "(red, green, blue)")
+    check_channels(rgb, 3, "rgb", "(red, green, blue)")
     compute = _common.compute_dtype(dtype)
     x = ops.cast(rgb, compute)
     if dtype == "uint8":

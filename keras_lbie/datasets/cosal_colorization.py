@@ -42,6 +42,9 @@ from keras_lbie.color import AB_SCALE
 from keras_lbie.color import L_SCALE
 from keras_lbie.color import model_outputs_to_rgb
 from keras_lbie.datasets import cosal
+from keras_lbie.datasets.cosal.generator import check_keys
+from keras_lbie.utils.validation import check_bool
+from keras_lbie.utils.validation import check_int
 
 COLOR_NAMES = cosal.COLOR_NAMES[:3]
 NUM_COLORS = len(COLOR_NAMES)
@@ -149,7 +152,7 @@ def generate(
 
 def _describe_only(scenes, num_described, num_direct):
     """Keeps the first `num_described` sentences; other shapes go gray."""
-    cosal._check_int("num_described", num_described, 1, cosal.NUM_SHAPES)
+    check_int(num_described, "num_described", 1, cosal.NUM_SHAPES)
     if num_direct != cosal.NUM_SHAPES:
         raise ValueError(
             "`num_described` needs every sentence direct (`num_direct=9`), "
@@ -197,17 +200,17 @@ def as_dataset(
         TypeError, ValueError: bad arguments or a dict without the keys of
         `generate()`.
     """
-    cosal._check_int("batch_size", batch_size, 1)
-    cosal._check_bool("shuffle", shuffle)
-    cosal._check_bool("blank_text", blank_text)
-    cosal._check_bool("drop_remainder", drop_remainder)
+    check_int(batch_size, "batch_size", 1)
+    check_bool(shuffle, "shuffle")
+    check_bool(blank_text, "blank_text")
+    check_bool(drop_remainder, "drop_remainder")
     if seed is not None:
-        cosal._check_int("seed", seed, 0)
+        check_int(seed, "seed", 0)
     if not isinstance(data, dict):
         raise TypeError(
             f"`data` must be a dict from generate(), got {type(data).__name__}."
         )
-    cosal._check_keys(data, ("image_l", "text", "ab"))
+    check_keys(data, ("image_l", "text", "ab"))
     text = np.where(blank_text, "", data["text"]).astype(object)
     dataset = tf.data.Dataset.from_tensor_slices(
         ({"image_l": data["image_l"], "text": text}, data["ab"])

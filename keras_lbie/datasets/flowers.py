@@ -52,6 +52,9 @@ import scipy.io
 import tensorflow as tf
 
 from keras_lbie.color import rgb_to_model_inputs
+from keras_lbie.utils.validation import check_bool
+from keras_lbie.utils.validation import check_int
+from keras_lbie.utils.validation import check_path
 
 NUM_CLASSES = 102
 SPLITS = ("train", "val", "test", "train_classes", "test_classes")
@@ -227,14 +230,14 @@ def as_dataset(
     ```
     """
     _check_choice("split", split, SPLITS)
-    _check_int("image_size", image_size, 1)
-    _check_int("batch_size", batch_size, 1)
+    check_int(image_size, "image_size", 1)
+    check_int(batch_size, "batch_size", 1)
     shuffle = _default_for_split("shuffle", shuffle, split)
     augment = _default_for_split("augment", augment, split)
     if seed is not None:
-        _check_int("seed", seed, 0)
+        check_int(seed, "seed", 0)
     _check_choice("caption", caption, CAPTION_MODES)
-    _check_bool("drop_remainder", drop_remainder)
+    check_bool(drop_remainder, "drop_remainder")
 
     index = load_index(root, split, caption_root=caption_root)
     if not index:
@@ -267,23 +270,6 @@ def _two_seeds(seed):
     return tuple(int(s) for s in np.random.SeedSequence(seed).generate_state(2))
 
 
-def _check_int(name, value, low):
-    # bool is an int subclass, but `True` as a size is always a mistake.
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"`{name}` must be an int, got {type(value).__name__} {value!r}."
-        )
-    if value < low:
-        raise ValueError(f"`{name}` must be >= {low}, got {value}.")
-
-
-def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(
-            f"`{name}` must be a bool, got {type(value).__name__} {value!r}."
-        )
-
-
 def _check_choice(name, value, choices):
     if not isinstance(value, str):
         raise TypeError(
@@ -297,16 +283,11 @@ def _check_choice(name, value, choices):
 def _default_for_split(name, value, split):
     if value is None:
         return split in _TRAINING_SPLITS
-    _check_bool(name, value)
-    return bool(value)
+    return check_bool(value, name)
 
 
 def _check_dir(name, path):
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(
-            f"`{name}` must be a str or path-like, got {type(path).__name__}."
-        )
-    return _require_dir(os.fspath(path))
+    return _require_dir(check_path(path, name))
 
 
 def _require_dir(path):

@@ -1,5 +1,6 @@
 """The marginal-likelihood loss of the authors' released LBIE code."""
 
+import keras
 from keras import ops
 
 
@@ -53,3 +54,24 @@ def expected_step_cross_entropy(y_true, step_logits, log_stop_probabilities):
     )[..., 0]
     log_beta = ops.cast(log_stop_probabilities, "float32")
     return -ops.logsumexp(log_beta + log_p_true, axis=1)
+
+
+@keras.saving.register_keras_serializable(package="keras_lbie")
+class ExpectedStepCrossEntropy(keras.losses.Loss):
+    """`expected_step_cross_entropy` as a Keras loss, mean over pixels.
+
+    `y_pred` is the pair `(step_logits, log_stop_probabilities)`; reduced
+    by `keras.losses.Loss`, so the loss is scaled correctly under
+    `tf.distribute` strategies.
+
+    Example:
+    >>> loss = ExpectedStepCrossEntropy()
+    >>> loss(labels, (outputs["step_logits"],
+    ...               outputs["log_stop_probabilities"]))
+    """
+
+    def call(self, y_true, y_pred):
+        step_logits, log_stop_probabilities = y_pred
+        return expected_step_cross_entropy(
+            y_true, step_logits, log_stop_probabilities
+        )

@@ -2,7 +2,7 @@
 
 from keras import ops
 
-from keras_lbie.metrics._inputs import check_spatial_match
+from keras_lbie.utils.validation import check_spatial_match
 
 
 def query_counts(y_true, y_pred, sample_weight):

@@ -4,9 +4,9 @@ import keras
 from keras import ops
 
 from keras_lbie.datasets.cosal import NUM_CLASSES
-from keras_lbie.metrics._inputs import check_spatial_match
 from keras_lbie.metrics._inputs import class_predictions
 from keras_lbie.metrics._inputs import pixel_weights
+from keras_lbie.utils.validation import check_spatial_match
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")

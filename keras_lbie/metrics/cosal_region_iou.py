@@ -5,10 +5,10 @@ from keras import ops
 
 from keras_lbie.datasets.cosal import GRID_SIZE
 from keras_lbie.datasets.cosal import SHAPE_NAMES
-from keras_lbie.metrics._inputs import check_spatial_match
 from keras_lbie.metrics._inputs import class_predictions
 from keras_lbie.metrics._inputs import pixel_weights
 from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_spatial_match
 
 _NUM_REGIONS = len(SHAPE_NAMES) + 1
 

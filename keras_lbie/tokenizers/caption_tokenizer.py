@@ -3,7 +3,6 @@ import collections
 import keras
 import tensorflow as tf
 
-from keras_lbie.tokenizers._tokenizer_checks import check_text
 from keras_lbie.tokenizers.sentence_tokenizer import _NOT_WORD
 from keras_lbie.tokenizers.sentence_tokenizer import _SENTENCE_END
 from keras_lbie.tokenizers.sentence_tokenizer import SentenceTokenizer
@@ -113,6 +112,8 @@ class CaptionTokenizer(SentenceTokenizer):
     array(['the petals [UNK] purple'], dtype=object)
     """
 
+    text_unit = "caption"
+
     def __init__(self, vocabulary, max_words=32, **kwargs):
         super().__init__(
             vocabulary, max_sentences=1, max_words=max_words, **kwargs
@@ -123,7 +124,7 @@ class CaptionTokenizer(SentenceTokenizer):
             text = tf.convert_to_tensor(text)
         # Checked before the regex, whose error on numbers would not name
         # the argument.
-        check_text(text.shape, text.dtype, "caption")
+        self.check_text(text)
         text = tf.strings.regex_replace(text, _SENTENCE_END, " ")
         return super().call(text)[:, 0]
 

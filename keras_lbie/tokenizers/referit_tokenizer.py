@@ -17,11 +17,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_lbie.tokenizers._tokenizer_checks import check_ids
-from keras_lbie.tokenizers._tokenizer_checks import check_text
-from keras_lbie.tokenizers._tokenizer_checks import check_word_list
-from keras_lbie.tokenizers._tokenizer_checks import string_output_spec
+from keras_lbie.tokenizers.tokenizer import Tokenizer
+from keras_lbie.utils.validation import check_bool
 from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_vocabulary_ids
+from keras_lbie.utils.validation import check_word_list
 
 PAD_TOKEN = "<pad>"
 GO_TOKEN = "<go>"
@@ -91,7 +91,7 @@ def load_vocabulary(path):
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
-class ReferItTokenizer(keras.layers.Layer):
+class ReferItTokenizer(Tokenizer):
     """Maps referring expressions to word ids as text_objseg does, in-graph.
 
     Reproduces `preprocess_sentence(sentence, vocab_dict, T)` of text_objseg
@@ -161,6 +161,8 @@ class ReferItTokenizer(keras.layers.Layer):
            [0, 0, 4, 5, 6]], dtype=int32)
     """
 
+    text_unit = "expression"
+
     def __init__(
         self,
         vocabulary,
@@ -171,13 +173,8 @@ class ReferItTokenizer(keras.layers.Layer):
         super().__init__(**kwargs)
         self.vocabulary = _check_vocabulary(vocabulary)
         check_positive_int(sequence_length, "sequence_length")
-        if not isinstance(strip_separators, bool):
-            raise TypeError(
-                "`strip_separators` must be a bool. Received: "
-                f"{strip_separators!r}"
-            )
         self.sequence_length = sequence_length
-        self.strip_separators = strip_separators
+        self.strip_separators = check_bool(strip_separators, "strip_separators")
         # Later entries win, like text_objseg's `{words[n]: n ...}`.
         index = {word: n for n, word in enumerate(self.vocabulary)}
         self.pad_id = index[PAD_TOKEN]
@@ -207,7 +204,7 @@ class ReferItTokenizer(keras.layers.Layer):
     def call(self, text):
         if not tf.is_tensor(text):
             text = tf.convert_to_tensor(text)
-        check_text(text.shape, text.dtype, "expression")
+        self.check_text(text)
         if text.shape.rank is None:
             text = tf.ensure_shape(text, [None])
         pieces = _drop_final_period(self._pieces(text))
@@ -268,7 +265,7 @@ class ReferItTokenizer(keras.layers.Layer):
             ValueError: `ids` is a scalar or holds an id outside
                 `[0, vocabulary_size)`.
         """
-        ids = check_ids(ids, self.vocabulary_size, "sequence_length")
+        ids = check_vocabulary_ids(ids, self.vocabulary_size, "sequence_length")
         words = np.array(self.vocabulary, dtype=object)
         rows = ids.reshape(-1, ids.shape[-1])
         texts = np.empty(len(rows), dtype=object)
@@ -279,9 +276,6 @@ class ReferItTokenizer(keras.layers.Layer):
 
     def compute_output_shape(self, text_shape):
         return (text_shape[0], self.sequence_length)
-
-    def compute_output_spec(self, text):
-        return string_output_spec(self, text, "expression")
 
     def get_config(self):
         config = super().get_config()

@@ -4,12 +4,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_lbie.datasets import cosal
-from keras_lbie.tokenizers._tokenizer_checks import check_ids
-from keras_lbie.tokenizers._tokenizer_checks import check_text
-from keras_lbie.tokenizers._tokenizer_checks import check_word_list
-from keras_lbie.tokenizers._tokenizer_checks import string_output_spec
+from keras_lbie.tokenizers.tokenizer import Tokenizer
 from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_vocabulary_ids
+from keras_lbie.utils.validation import check_word_list
 
 PADDING_ID = 0
 OOV_ID = 1
@@ -23,38 +21,10 @@ _SENTENCE_END = r"[.!?]"
 # every other character separates words.
 _WORD = r"[\p{L}\p{M}\p{N}]+"
 _NOT_WORD = r"[^\p{L}\p{M}\p{N}]+"
-# The fixed words of CoSaL's templates ("The {shape} is {colour}." and "The
-# shape {above|below|left of|right of} the {shape} is {colour}.").
-_COSAL_TEMPLATE_WORDS = (
-    "the",
-    "shape",
-    "is",
-    "above",
-    "below",
-    "left",
-    "right",
-    "of",
-)
-
-
-def cosal_vocabulary():
-    """Returns every word of CoSaL's sentences, sorted.
-
-    The words of `cosal.SHAPE_NAMES`, `cosal.COLOR_NAMES` and the sentence
-    templates, so every text of `cosal.generate` tokenizes with no
-    out-of-vocabulary word.
-
-    Returns:
-        A sorted list of lower-case words (str).
-    """
-    words = set(_COSAL_TEMPLATE_WORDS)
-    for name in cosal.SHAPE_NAMES + cosal.COLOR_NAMES:
-        words.update(name.split())
-    return sorted(words)
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
-class SentenceTokenizer(keras.layers.Layer):
+class SentenceTokenizer(Tokenizer):
     """Maps raw paragraphs to word ids per sentence, inside the graph.
 
     Turns multi-sentence text such as CoSaL's "The circle is red. The shape
@@ -100,7 +70,7 @@ class SentenceTokenizer(keras.layers.Layer):
     Args:
         vocabulary: list of distinct words (str), each a word as rules 1 and
             3 produce it: lower-case letters, marks and digits only. Use
-            `cosal_vocabulary()` for CoSaL.
+            `keras_lbie.datasets.cosal.vocabulary()` for CoSaL.
         max_sentences: positive int, the number of sentences kept.
         max_words: positive int, the number of words kept per sentence. The
             default, 11, fits CoSaL's longest sentences ("The shape right of
@@ -126,6 +96,8 @@ class SentenceTokenizer(keras.layers.Layer):
     >>> tokenizer.detokenize([[[5, 3, 4, 2], [5, 1, 0, 0]]])
     array([['the circle is blue', 'the [UNK]']], dtype=object)
     """
+
+    text_unit = "paragraph"
 
     def __init__(self, vocabulary, max_sentences=9, max_words=11, **kwargs):
         super().__init__(**kwargs)
@@ -162,7 +134,7 @@ class SentenceTokenizer(keras.layers.Layer):
     def call(self, text):
         if not tf.is_tensor(text):
             text = tf.convert_to_tensor(text)
-        check_text(text.shape, text.dtype, "paragraph")
+        self.check_text(text)
         if text.shape.rank is None:
             text = tf.ensure_shape(text, [None])
         text = tf.strings.lower(text, encoding="utf-8")
@@ -191,7 +163,7 @@ class SentenceTokenizer(keras.layers.Layer):
             are skipped (an all-padding sentence gives ""), id 1 gives
             "[UNK]". Sentences are lower-case and their punctuation is gone.
         """
-        ids = check_ids(ids, self.vocabulary_size, "words")
+        ids = check_vocabulary_ids(ids, self.vocabulary_size, "words")
         words = np.array(["", OOV_TOKEN, *self.vocabulary], dtype=object)
         rows = words[ids.reshape(-1, ids.shape[-1])]
         sentences = np.empty(len(rows), dtype=object)
@@ -200,9 +172,6 @@ class SentenceTokenizer(keras.layers.Layer):
 
     def compute_output_shape(self, text_shape):
         return (text_shape[0], self.max_sentences, self.max_words)
-
-    def compute_output_spec(self, text):
-        return string_output_spec(self, text, "paragraph")
 
     def get_config(self):
         config = super().get_config()

@@ -6,9 +6,9 @@ from PIL import Image
 
 from keras_lbie.callbacks import ColorizationSamples
 from keras_lbie.color import model_outputs_to_rgb
-from tests.models.colorizer_testing import tiny_colorizer
-from tests.models.colorizer_testing import tiny_data
-from tests.models.colorizer_testing import tiny_gan
+from tests.models.lbie_colorizer.tiny_colorizer import tiny_colorizer
+from tests.models.lbie_colorizer.tiny_colorizer import tiny_data
+from tests.models.lbie_colorizer.tiny_colorizer import tiny_gan
 from tests.test_case import TestCase
 
 TEXTS = ["The petals are red.", "", "The flower is blue and yellow."]

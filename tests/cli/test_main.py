@@ -23,8 +23,10 @@ from keras_lbie.datasets import referit
 from keras_lbie.export import DEFAULT_SIGNATURE
 from keras_lbie.models import available_colorizer_presets
 from keras_lbie.models import available_presets
-from keras_lbie.models.colorizer_presets import COLORIZER_PRESETS
-from tests.models.colorizer_testing import vivid_cosal_colorizer
+from keras_lbie.models.lbie_colorizer.lbie_colorizer_presets import (
+    PRESETS as COLORIZER_PRESETS,
+)
+from tests.models.lbie_colorizer.tiny_colorizer import vivid_cosal_colorizer
 
 COMMANDS = ("demo", "edit", "cosal", "train", "evaluate", "export")
 TINY_RUN = ("--train", "64", "--test", "32", "--epochs", "1")

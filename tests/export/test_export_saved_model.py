@@ -16,7 +16,7 @@ from keras_lbie.models import LBIESegmenter
 from keras_lbie.models.lbie_colorizer import colorize_at_input_size
 from keras_lbie.models.lbie_colorizer import scaled_lightness
 from keras_lbie.models.lbie_segmenter import CLASS_COLORS
-from tests.models.colorizer_testing import vivid_cosal_colorizer
+from tests.models.lbie_colorizer.tiny_colorizer import vivid_cosal_colorizer
 from tests.test_case import TestCase
 
 # Runs where keras_lbie cannot be imported: the proof that serving needs

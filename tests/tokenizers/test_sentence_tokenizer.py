@@ -6,8 +6,8 @@ import tensorflow as tf
 
 from keras_lbie.datasets import cosal
 from keras_lbie.layers.hierarchical_text_encoder import HierarchicalTextEncoder
+from keras_lbie.tokenizers import cosal_vocabulary
 from keras_lbie.tokenizers.sentence_tokenizer import SentenceTokenizer
-from keras_lbie.tokenizers.sentence_tokenizer import cosal_vocabulary
 from tests.test_case import TestCase
 
 # Ids: the 2, circle 3, is 4, red 5, light 6, green 7, ünïcode 8, 3 9.
