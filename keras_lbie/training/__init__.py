@@ -1,4 +1,4 @@
-"""keras_lbie.training: CoSaL training and evaluation runs, ReferIt scoring.
+"""keras_lbie.training: CoSaL and ReferIt training and evaluation runs.
 
 - `CoSaLTrainingConfig`: what a run trains, on which data, for how long;
   `add_training_arguments(parser, default_preset)` adds its command-line
@@ -14,6 +14,11 @@
   `evaluate_referit_predictions` scores any per-query rule (e.g.
   `whole_image_prediction`, the trivial baseline); `format_table3` and
   `PAPER_TABLE3` lay them out as the paper's Table 3.
+- `ReferItTrainingConfig`, `add_referit_training_arguments`: a ReferIt
+  run's settings and flags; `train_referit(config, output_dir)`,
+  `evaluate_referit_run`, `write_referit_results`,
+  `write_cosal_referit_data`, `true_tile_prediction` and
+  `benchmark_referit_paper`: the runs behind `examples/train_referit.py`.
 
 Names load on first use: the config and its flags without TensorFlow, for
 the `lbie` command's parsers.
@@ -36,6 +41,14 @@ _EXPORTS = {
     "evaluate_referit_predictions": "referit_evaluation",
     "format_table3": "referit_evaluation",
     "whole_image_prediction": "referit_evaluation",
+    "ReferItTrainingConfig": "referit_training_config",
+    "add_referit_training_arguments": "referit_training_config",
+    "train_referit": "referit_training",
+    "evaluate_referit_run": "referit_training",
+    "write_referit_results": "referit_training",
+    "write_cosal_referit_data": "referit_training",
+    "true_tile_prediction": "referit_training",
+    "benchmark_referit_paper": "referit_training",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -7,14 +7,15 @@ import time
 import keras
 import tensorflow as tf
 
-from keras_lbie.callbacks import GumbelTemperatureScheduler
-from keras_lbie.callbacks import exponential_temperature_schedule
 from keras_lbie.datasets import cosal
 from keras_lbie.metrics import ColorMeanIoU
 from keras_lbie.metrics import CoSaLRegionIoU
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.training.cosal_split import cosal_test_splits
 from keras_lbie.training.cosal_split import cosal_train_splits
+from keras_lbie.training.training_utils import checkpoint_callback
+from keras_lbie.training.training_utils import distribution_strategy
+from keras_lbie.training.training_utils import temperature_callbacks
 
 # Test examples per forward pass of `evaluate_cosal`.
 EVALUATION_BATCH_SIZE = 100
@@ -48,7 +49,7 @@ def train_cosal(config, output_dir, verbose="auto"):
     """
     keras.utils.set_random_seed(config.seed)
     os.makedirs(output_dir, exist_ok=True)
-    with _strategy(config.strategy).scope():
+    with distribution_strategy(config.strategy).scope():
         segmenter = LBIESegmenter.from_preset(
             config.preset, load_weights=False, **config.overrides()
         )
@@ -226,12 +227,6 @@ def metric_values(region_iou, color_iou):
     return results
 
 
-def _strategy(name):
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.OneDeviceStrategy("/cpu:0")
-
-
 def _learning_rate(config):
     if not config.cosine_decay:
         return config.learning_rate
@@ -241,28 +236,11 @@ def _learning_rate(config):
 
 
 def _callbacks(config, backbone_config, output_dir):
-    callbacks = [
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(output_dir, "checkpoints", "epoch_{epoch}.weights.h5"),
-            save_weights_only=True,
-        ),
+    return [
+        checkpoint_callback(output_dir),
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
+        *temperature_callbacks(backbone_config, config.temperature_decay),
     ]
-    uses_gumbel = (
-        backbone_config["max_steps"] > 1
-        and backbone_config["termination_mode"] == "gumbel"
-    )
-    if uses_gumbel:
-        callbacks.append(
-            GumbelTemperatureScheduler(
-                exponential_temperature_schedule(
-                    initial=backbone_config["temperature"],
-                    rate=config.temperature_decay,
-                    minimum=0.5,
-                )
-            )
-        )
-    return callbacks
 
 
 def _train_dataset(config, segmenter):

@@ -206,26 +206,12 @@ def add_training_arguments(parser, default_preset):
         default=defaults.data_dir,
         help="TFRecords folder: read if present, else generated and written",
     )
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument(
-        "--learning-rate", type=float, default=defaults.learning_rate
-    )
+    add_fit_arguments(parser, defaults)
     parser.add_argument(
         "--cosine-decay",
         action="store_true",
         help="decay the learning rate to 0 over training (cosine)",
     )
-    parser.add_argument(
-        "--temperature-decay",
-        type=float,
-        default=defaults.temperature_decay,
-        help="per-step rate of the exponential Gumbel temperature schedule",
-    )
-    parser.add_argument(
-        "--strategy", choices=STRATEGIES, default=defaults.strategy
-    )
-    parser.add_argument("--jit-compile", action="store_true")
     parser.add_argument(
         "--history-examples",
         type=int,
@@ -233,6 +219,31 @@ def add_training_arguments(parser, default_preset):
         help="test examples per setting scored after every epoch (0: none)",
     )
     parser.add_argument("--output-dir", required=True)
+
+
+def add_fit_arguments(parser, defaults):
+    """Adds the flags every training run has: how long, how fast, where.
+
+    `--epochs`, `--batch-size`, `--learning-rate`, `--temperature-decay`,
+    `--strategy` and `--jit-compile`, defaulting to the fields of the same
+    names of `defaults`, a training config.
+    """
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument(
+        "--learning-rate", type=float, default=defaults.learning_rate
+    )
+    parser.add_argument(
+        "--temperature-decay",
+        type=float,
+        default=defaults.temperature_decay,
+        help="per-step rate of the exponential Gumbel temperature schedule "
+        "(floor 0.5)",
+    )
+    parser.add_argument(
+        "--strategy", choices=STRATEGIES, default=defaults.strategy
+    )
+    parser.add_argument("--jit-compile", action="store_true")
 
 
 def add_num_direct_argument(

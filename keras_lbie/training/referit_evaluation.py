@@ -13,20 +13,12 @@ import numpy as np
 import tensorflow as tf
 
 from keras_lbie.datasets import referit
+from keras_lbie.datasets.referit.geometry import META_INTS
 from keras_lbie.metrics import ReferItOverallIoU
 from keras_lbie.metrics import ReferItPrecisionAt
 from keras_lbie.metrics.referit_precision_at import PAPER_THRESHOLDS
 from keras_lbie.utils.validation import check_positive_int
 
-# What `referit.unpad_and_resize` reads of `as_dataset`'s `meta`.
-_GEOMETRY_KEYS = (
-    "height",
-    "width",
-    "resized_height",
-    "resized_width",
-    "pad_top",
-    "pad_left",
-)
 # The keys of the dicts below, in the paper's column order.
 METRIC_KEYS = (
     *(f"precision@{t:g}" for t in PAPER_THRESHOLDS),
@@ -118,7 +110,7 @@ def evaluate_referit(
         logits = predict(x)
         scores = logits[..., 1] - logits[..., 0]
         for i in range(scores.shape[0]):
-            geometry = {key: meta[key][i] for key in _GEOMETRY_KEYS}
+            geometry = {key: meta[key][i] for key in META_INTS}
             path = meta["mask_path"][i].numpy().decode()
             score_query(scores[i], geometry, referit.load_mask(path))
             scored += 1

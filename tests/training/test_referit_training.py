@@ -1,0 +1,66 @@
+"""Tests for the ReferIt training run behind examples/train_referit.py."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from keras_lbie.datasets import referit
+from keras_lbie.training import ReferItTrainingConfig
+from keras_lbie.training import evaluate_referit_run
+from keras_lbie.training import train_referit
+from keras_lbie.training import true_tile_prediction
+from keras_lbie.training import write_cosal_referit_data
+from keras_lbie.training import write_referit_results
+
+
+@pytest.fixture(scope="module")
+def cosal_folder(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("referit"))
+    config = ReferItTrainingConfig(
+        data_dir=root, make_cosal_data=5, cosal_size=(48, 48)
+    )
+    write_cosal_referit_data(config)
+    return config
+
+
+def test_cosal_folder_records_its_source(cosal_folder):
+    with open(os.path.join(cosal_folder.data_dir, "cosal_source.json")) as f:
+        source = json.load(f)
+    assert source["num_images"] == 5
+    assert source["image_size"] == [48, 48]
+    with pytest.raises(FileExistsError, match="already holds"):
+        write_cosal_referit_data(cosal_folder)
+
+
+def test_true_tile_prediction_covers_the_objects_tile(cosal_folder):
+    example = referit.load_index(cosal_folder.data_dir, "test").examples[0]
+    prediction = true_tile_prediction(48)(example)
+    assert prediction.shape == (example.height, example.width)
+    # One 16-px tile of the 48-px scene, shown at the same size.
+    assert prediction.sum() == 16 * 16
+    x1, y1, x2, y2 = example.bbox
+    assert prediction[int((y1 + y2) // 2), int((x1 + x2) // 2)]
+
+
+@pytest.mark.large
+def test_train_evaluate_and_write_results(cosal_folder, tmp_path):
+    config = ReferItTrainingConfig(
+        data_dir=cosal_folder.data_dir,
+        epochs=1,
+        batch_size=8,
+        max_test_queries=8,
+    )
+    segmenter, training = train_referit(config, str(tmp_path), verbose=0)
+    assert os.path.isfile(tmp_path / "model.keras")
+    assert training["train_steps"] == training["steps_per_epoch"]
+    results = evaluate_referit_run(config, segmenter)
+    assert set(results["test"]) == {"ours", "whole_image", "true_tile"}
+    results["training"] = training
+    path = str(tmp_path / "table.md")
+    write_referit_results(results, path, config.data_dir)
+    assert "Table 3" in open(path).read()
+    assert np.isfinite(
+        json.load(open(tmp_path / "table.json"))["training"]["loss"][0]
+    )
