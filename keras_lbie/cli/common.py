@@ -223,3 +223,15 @@ def write_attention_figure(image, edited, details, path, title, target=None):
         title=title,
         target=target,
     )
+
+
+def print_metrics(overall, by_num_direct):
+    """One line per setting, and one over all settings when several."""
+    rows = [(f"num_direct={n}", m) for n, m in by_num_direct.items()]
+    if len(rows) > 1:
+        rows.append(("all settings", overall))
+    for label, metrics in rows:
+        print(
+            f"{label}: region IoU {metrics['cosal_region_iou']:.4f}, "
+            f"colour mean IoU {metrics['color_mean_iou']:.4f}"
+        )

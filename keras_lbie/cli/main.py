@@ -4,11 +4,12 @@ import argparse
 import sys
 
 from keras_lbie import __version__
-from keras_lbie.cli import cosal_commands
+from keras_lbie.cli import cosal
 from keras_lbie.cli import demo
 from keras_lbie.cli import edit
-from keras_lbie.cli import export_command
-from keras_lbie.cli import training_commands
+from keras_lbie.cli import evaluate
+from keras_lbie.cli import export
+from keras_lbie.cli import train
 from keras_lbie.cli.common import CLIError
 
 DESCRIPTION = """\
@@ -46,9 +47,10 @@ def build_parser():
     for module in (
         demo,
         edit,
-        cosal_commands,
-        training_commands,
-        export_command,
+        cosal,
+        train,
+        evaluate,
+        export,
     ):
         module.add_parsers(commands)
     return parser
