@@ -145,6 +145,65 @@ def attention_figure(
     >>> figure.mode
     'RGB'
     """
+    image, edited, target, sentences, attention, stop_step, scale = (
+        _checked_arguments(
+            image, edited, sentences, attention, stop_step, path, title,
+            target, scale,
+        )
+    )  # fmt: skip
+    valid = np.array([bool(s.strip()) for s in sentences])
+    steps_of = {}
+    for step, index in attended_sentences(
+        attention, stop_step, sentence_mask=valid
+    ):
+        steps_of.setdefault(index, []).append(step)
+
+    fonts = {
+        "title": _font(_TITLE_FONT),
+        "caption": _font(_CAPTION_FONT),
+        "body": _font(_BODY_FONT),
+    }
+    panels = _panels(image, edited, target, stop_step, scale)
+    slots, row_width = _panel_slots(panels, fonts["caption"])
+    top = _MARGIN + (_TITLE_HEIGHT if title is not None else 0)
+    panel_top = top + _CAPTION_HEIGHT
+    row_bottom = panel_top + max(panel.height for _, panel in panels)
+    text = _TextBlock(
+        sentences, valid, steps_of, len(attention), fonts["body"], row_width
+    )
+    text_width = text.width
+    if title is not None:
+        text_width = max(text_width, _text_width(title, fonts["title"]))
+    text_top = row_bottom + _SECTION_GAP
+    canvas_width = 2 * _MARGIN + max(row_width, text_width)
+    canvas_height = text_top + text.num_lines * _LINE_HEIGHT + _MARGIN
+
+    figure = Image.new("RGB", (canvas_width, canvas_height), _WHITE)
+    draw = ImageDraw.Draw(figure)
+    if title is not None:
+        _draw_text(
+            draw,
+            (_MARGIN, _MARGIN),
+            title,
+            fonts["title"],
+            _TEXT,
+            _TITLE_HEIGHT,
+        )
+    _draw_panels(figure, draw, panels, slots, top, fonts["caption"])
+    text.draw(draw, text_top)
+    if path is not None:
+        figure.save(path, format="PNG")
+    return figure
+
+
+def _checked_arguments(
+    image, edited, sentences, attention, stop_step, path, title, target, scale
+):
+    """The figure's arguments as numpy arrays, with the default `scale`.
+
+    Returns:
+        `(image, edited, target, sentences, attention, stop_step, scale)`.
+    """
     image = _check_image(image, "image")
     edited = _check_image(edited, "edited", image.shape)
     if target is not None:
@@ -165,18 +224,11 @@ def attention_figure(
         scale = -(-_DISPLAY_SIZE // max(image.shape[:2]))
     else:
         check_positive_int(scale, "scale")
+    return image, edited, target, sentences, attention, stop_step, scale
 
-    valid = np.array([bool(s.strip()) for s in sentences])
-    pairs = attended_sentences(attention, stop_step, sentence_mask=valid)
-    steps_of = {}
-    for step, index in pairs:
-        steps_of.setdefault(index, []).append(step)
 
-    fonts = {
-        "title": _font(_TITLE_FONT),
-        "caption": _font(_CAPTION_FONT),
-        "body": _font(_BODY_FONT),
-    }
+def _panels(image, edited, target, stop_step, scale):
+    """`[(caption, PIL image)]` of the panel row, left to right."""
     panels = [
         ("Source", _upscale(image, scale)),
         ("Edited", _upscale(edited, scale)),
@@ -185,66 +237,25 @@ def attention_figure(
         panels.append(("Target", _upscale(target, scale)))
     height, width = image.shape[0] * scale, image.shape[1] * scale
     panels.append(("Stopping step", _stop_map(stop_step, height, width)))
+    return panels
 
-    # Horizontal placement of the panel row.
+
+def _panel_slots(panels, caption_font):
+    """`(x of each panel, width of the row)`: a slot fits panel and caption."""
     slots, x = [], _MARGIN
     for caption, panel in panels:
-        slot = max(panel.width, _text_width(caption, fonts["caption"]))
+        slot = max(panel.width, _text_width(caption, caption_font))
         slots.append(x)
         x += slot + _PANEL_GAP
-    row_width = x - _PANEL_GAP - _MARGIN
-    top = _MARGIN + (_TITLE_HEIGHT if title is not None else 0)
+    return slots, x - _PANEL_GAP - _MARGIN
+
+
+def _draw_panels(figure, draw, panels, slots, top, caption_font):
+    """Each panel under its caption, framed, at its slot."""
     panel_top = top + _CAPTION_HEIGHT
-    row_bottom = panel_top + max(panel.height for _, panel in panels)
-
-    # Text block: heading, legend, sentences (measured before drawing).
-    body = fonts["body"]
-    wrap_width = max(row_width, _MIN_TEXT_WIDTH)
-    legend = [(f"step {t + 1}", _step_color(t)) for t in range(len(attention))]
-    legend.append(("not attended", None))
-    legend_rows = _legend_rows(legend, body, wrap_width)
-    text_x = _MARGIN + _SWATCH + _SWATCH_GAP
-    lines = []  # (index, wrapped lines)
-    for index, sentence in enumerate(sentences):
-        if not valid[index]:
-            continue
-        label = f"{index + 1}. {sentence.strip()}"
-        if index in steps_of:
-            numbers = ", ".join(str(t + 1) for t in steps_of[index])
-            word = "steps" if len(steps_of[index]) > 1 else "step"
-            label += f"  [{word} {numbers}]"
-        lines.append((index, _wrap(label, body, wrap_width - text_x + _MARGIN)))
-    heading = "Attended sentence at each step, in the colour of its first step:"
-    text_width = max(
-        [_text_width(heading, body)]
-        + [_legend_width(row, body) for row in legend_rows]
-        + [
-            text_x - _MARGIN + _text_width(line, body)
-            for _, wrapped in lines
-            for line in wrapped
-        ]
-    )
-    num_text_lines = 1 + len(legend_rows) + sum(len(w) for _, w in lines)
-    text_top = row_bottom + _SECTION_GAP
-    if title is not None:
-        text_width = max(text_width, _text_width(title, fonts["title"]))
-    canvas_width = 2 * _MARGIN + max(row_width, text_width)
-    canvas_height = text_top + num_text_lines * _LINE_HEIGHT + _MARGIN
-
-    figure = Image.new("RGB", (canvas_width, canvas_height), _WHITE)
-    draw = ImageDraw.Draw(figure)
-    if title is not None:
-        _draw_text(
-            draw,
-            (_MARGIN, _MARGIN),
-            title,
-            fonts["title"],
-            _TEXT,
-            _TITLE_HEIGHT,
-        )
     for (caption, panel), x in zip(panels, slots, strict=True):
         _draw_text(
-            draw, (x, top), caption, fonts["caption"], _TEXT, _CAPTION_HEIGHT
+            draw, (x, top), caption, caption_font, _TEXT, _CAPTION_HEIGHT
         )
         figure.paste(panel, (x, panel_top))
         draw.rectangle(
@@ -252,30 +263,80 @@ def attention_figure(
             outline=_BORDER,
         )
 
-    y = text_top
-    _draw_text(draw, (_MARGIN, y), heading, body, _TEXT, _LINE_HEIGHT)
-    y += _LINE_HEIGHT
-    for row in legend_rows:
-        x = _MARGIN
-        for label, color in row:
-            _draw_swatch(draw, x, y, color)
-            x += _SWATCH + _SWATCH_GAP
-            _draw_text(draw, (x, y), label, body, color or _MUTED, _LINE_HEIGHT)
-            x += _text_width(label, body) + 2 * _SWATCH_GAP
-        y += _LINE_HEIGHT
-    for index, wrapped in lines:
-        steps = steps_of.get(index)
-        color = _step_color(steps[0]) if steps else None
-        _draw_swatch(draw, _MARGIN, y, color)
-        for line in wrapped:
-            _draw_text(
-                draw, (text_x, y), line, body, color or _MUTED, _LINE_HEIGHT
-            )
-            y += _LINE_HEIGHT
 
-    if path is not None:
-        figure.save(path, format="PNG")
-    return figure
+class _TextBlock:
+    """The text under the panels: heading, step legend, sentences.
+
+    Measured when made (`width`, `num_lines`), so the canvas can be sized
+    before `draw` writes it.
+    """
+
+    HEADING = "Attended sentence at each step, in the colour of its first step:"
+
+    def __init__(self, sentences, valid, steps_of, num_steps, font, row_width):
+        self.font = font
+        self.steps_of = steps_of
+        wrap_width = max(row_width, _MIN_TEXT_WIDTH)
+        legend = [(f"step {t + 1}", _step_color(t)) for t in range(num_steps)]
+        legend.append(("not attended", None))
+        self.legend_rows = _legend_rows(legend, font, wrap_width)
+        self.text_x = _MARGIN + _SWATCH + _SWATCH_GAP
+        self.lines = []  # (index, wrapped lines)
+        for index, sentence in enumerate(sentences):
+            if not valid[index]:
+                continue
+            label = f"{index + 1}. {sentence.strip()}"
+            if index in steps_of:
+                numbers = ", ".join(str(t + 1) for t in steps_of[index])
+                word = "steps" if len(steps_of[index]) > 1 else "step"
+                label += f"  [{word} {numbers}]"
+            self.lines.append(
+                (index, _wrap(label, font, wrap_width - self.text_x + _MARGIN))
+            )
+        self.width = max(
+            [_text_width(self.HEADING, font)]
+            + [_legend_width(row, font) for row in self.legend_rows]
+            + [
+                self.text_x - _MARGIN + _text_width(line, font)
+                for _, wrapped in self.lines
+                for line in wrapped
+            ]
+        )
+        self.num_lines = (
+            1
+            + len(self.legend_rows)
+            + sum(len(wrapped) for _, wrapped in self.lines)
+        )
+
+    def draw(self, draw, y):
+        """Writes the block from height `y` down."""
+        font = self.font
+        _draw_text(draw, (_MARGIN, y), self.HEADING, font, _TEXT, _LINE_HEIGHT)
+        y += _LINE_HEIGHT
+        for row in self.legend_rows:
+            x = _MARGIN
+            for label, color in row:
+                _draw_swatch(draw, x, y, color)
+                x += _SWATCH + _SWATCH_GAP
+                _draw_text(
+                    draw, (x, y), label, font, color or _MUTED, _LINE_HEIGHT
+                )
+                x += _text_width(label, font) + 2 * _SWATCH_GAP
+            y += _LINE_HEIGHT
+        for index, wrapped in self.lines:
+            steps = self.steps_of.get(index)
+            color = _step_color(steps[0]) if steps else None
+            _draw_swatch(draw, _MARGIN, y, color)
+            for line in wrapped:
+                _draw_text(
+                    draw,
+                    (self.text_x, y),
+                    line,
+                    font,
+                    color or _MUTED,
+                    _LINE_HEIGHT,
+                )
+                y += _LINE_HEIGHT
 
 
 def _step_color(step):
