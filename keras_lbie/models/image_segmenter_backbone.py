@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_lbie.layers.bilinear_upsampling import BilinearUpsampling
 from keras_lbie.layers.conv_gru_fusion import ConvGRUFusion
+from keras_lbie.layers.termination_gate import check_termination_mode
 from keras_lbie.losses.expected_step_cross_entropy import (
     ExpectedStepCrossEntropy,
 )
@@ -10,8 +11,26 @@ from keras_lbie.losses.pixel_cross_entropy import PixelCrossEntropy
 from keras_lbie.losses.pixel_cross_entropy import image_sample_weight
 from keras_lbie.models.backbone import Backbone
 from keras_lbie.utils.validation import check_batched_ids
+from keras_lbie.utils.validation import check_bool
 from keras_lbie.utils.validation import check_image
 from keras_lbie.utils.validation import check_input_keys
+from keras_lbie.utils.validation import check_positive_int
+from keras_lbie.utils.validation import check_seed
+from keras_lbie.utils.validation import check_temperature
+
+# What every segmentation backbone takes and passes on to this base.
+SHARED_ARGUMENTS = (
+    "image_size",
+    "fusion_units",
+    "max_steps",
+    "attention_units",
+    "use_attention",
+    "termination_mode",
+    "temperature",
+    "seed",
+    "early_exit",
+    "classifier_units",
+)
 
 
 class ImageSegmenterBackbone(Backbone):
@@ -116,6 +135,47 @@ class ImageSegmenterBackbone(Backbone):
             **kwargs,
         )
         self.upsampling_factor = factor
+
+    @staticmethod
+    def check_shared_arguments(arguments):
+        """Checks the arguments every segmentation backbone takes.
+
+        Args:
+            arguments: a subclass `__init__`'s `locals()`, before anything
+                is built.
+
+        Returns:
+            `(use_attention, early_exit)` as bools.
+        """
+        for name in (
+            "vocabulary_size",
+            "image_size",
+            "fusion_units",
+            "attention_units",
+            "max_steps",
+            "classifier_units",
+        ):
+            check_positive_int(arguments[name], name)
+        check_termination_mode(arguments["termination_mode"])
+        check_temperature(arguments["temperature"])
+        check_seed(arguments["seed"])
+        return (
+            check_bool(arguments["use_attention"], "use_attention"),
+            check_bool(arguments["early_exit"], "early_exit"),
+        )
+
+    @staticmethod
+    def shared_arguments(arguments):
+        """The `__init__` arguments every segmentation backbone passes on.
+
+        Args:
+            arguments: a subclass `__init__`'s `locals()` once checked.
+
+        Returns:
+            A dict of `image_size`, the `ConvGRUFusion` arguments and
+            `classifier_units`, for `super().__init__`.
+        """
+        return {name: arguments[name] for name in SHARED_ARGUMENTS}
 
     def token_id_sizes(self):
         """`(sizes, source)` of the `"token_ids"` input, for its checks.

@@ -117,7 +117,7 @@ class LBIEColorizer(Task):
         """Builds a colorizer from a named configuration.
 
         Args:
-            preset: str, a name from `available_colorizer_presets()`.
+            preset: str, a name from `LBIEColorizer.available_presets()`.
             vocabulary: None for the preset's default vocabulary, or a list
                 of words for the `CaptionTokenizer` (e.g.
                 `build_vocabulary(training_captions)`); a different

@@ -202,7 +202,7 @@ class LBIEColorizerGAN(keras.Model):
         """A GAN with the preset's generator and discriminator.
 
         Args:
-            preset: str, a name from `available_colorizer_presets()`.
+            preset: str, a name from `LBIEColorizer.available_presets()`.
             vocabulary: None or a list of words, see
                 `LBIEColorizer.from_preset`.
             gan_weight, l1_weight, l2_weight: see the class docstring.

@@ -92,7 +92,7 @@ class LBIESegmenter(ImageSegmenter):
         """Builds a segmenter from a named configuration.
 
         Args:
-            preset: str, a name from `available_presets()`.
+            preset: str, a name from `LBIESegmenter.available_presets()`.
             load_weights: bool, load the preset's weights if it has any
                 (from the package folder `keras_lbie/models/weights/`,
                 never the network). Presets without weights give a randomly

@@ -2,14 +2,10 @@ import keras
 from keras import ops
 
 from keras_lbie.layers.hierarchical_text_encoder import HierarchicalTextEncoder
-from keras_lbie.layers.termination_gate import check_termination_mode
 from keras_lbie.models.image_segmenter_backbone import ImageSegmenterBackbone
 from keras_lbie.models.image_segmenter_backbone import conv_encoder_layers
-from keras_lbie.utils.validation import check_bool
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import check_positive_ints
-from keras_lbie.utils.validation import check_seed
-from keras_lbie.utils.validation import check_temperature
 
 
 @keras.saving.register_keras_serializable(package="keras_lbie")
@@ -144,17 +140,14 @@ class LBIESegmenterBackbone(ImageSegmenterBackbone):
         early_exit=False,
         **kwargs,
     ):
+        use_attention, early_exit = (
+            ImageSegmenterBackbone.check_shared_arguments(locals())
+        )
         for name, value in (
-            ("vocabulary_size", vocabulary_size),
-            ("image_size", image_size),
             ("pool_every", pool_every),
             ("embedding_dim", embedding_dim),
             ("word_units", word_units),
             ("sentence_units", sentence_units),
-            ("fusion_units", fusion_units),
-            ("attention_units", attention_units),
-            ("max_steps", max_steps),
-            ("classifier_units", classifier_units),
             ("num_classes", num_classes),
             ("max_sentences", max_sentences),
             ("max_words", max_words),
@@ -163,10 +156,6 @@ class LBIESegmenterBackbone(ImageSegmenterBackbone):
         encoder_filters = check_positive_ints(
             encoder_filters, "encoder_filters"
         )
-        check_termination_mode(termination_mode)
-        check_temperature(temperature)
-        use_attention = check_bool(use_attention, "use_attention")
-        check_seed(seed)
         num_pools = len(encoder_filters) // pool_every
         factor = 2**num_pools
         if image_size % factor:
@@ -197,20 +186,11 @@ class LBIESegmenterBackbone(ImageSegmenterBackbone):
             return sentences, ops.any(ops.not_equal(token_ids, 0), axis=-1)
 
         super().__init__(
-            image_size=image_size,
             token_ids_shape=(max_sentences, max_words),
             encode_image=encode_image,
             encode_text=encode_text,
-            fusion_units=fusion_units,
-            max_steps=max_steps,
-            attention_units=attention_units,
-            use_attention=use_attention,
-            termination_mode=termination_mode,
-            temperature=temperature,
-            seed=seed,
-            early_exit=early_exit,
-            classifier_units=classifier_units,
             num_classes=num_classes,
+            **self.shared_arguments(locals()),
             **kwargs,
         )
         self.store_arguments(locals())

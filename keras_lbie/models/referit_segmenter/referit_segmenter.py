@@ -83,7 +83,7 @@ class ReferItSegmenter(ImageSegmenter):
         """Builds a randomly initialised segmenter from a named configuration.
 
         Args:
-            preset: str, a name from `available_referit_presets()`.
+            preset: str, a name from `ReferItSegmenter.available_presets()`.
             vocabulary: the data set's words: a list of str (index = id,
                 starting `<pad>`, holding `<unk>`) or the path of a
                 vocabulary file (`load_vocabulary`), e.g. the

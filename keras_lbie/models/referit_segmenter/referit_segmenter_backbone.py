@@ -4,16 +4,12 @@ import numbers
 import keras
 from keras import ops
 
-from keras_lbie.layers.termination_gate import check_termination_mode
 from keras_lbie.layers.text_encoder import TextEncoder
 from keras_lbie.models.image_segmenter_backbone import ImageSegmenterBackbone
 from keras_lbie.models.referit_segmenter.referit_image_encoders import (
     vgg16_image_encoder,
 )
-from keras_lbie.utils.validation import check_bool
 from keras_lbie.utils.validation import check_positive_int
-from keras_lbie.utils.validation import check_seed
-from keras_lbie.utils.validation import check_temperature
 
 # Object vs background: class 1 is the referred object, as in the masks of
 # `keras_lbie.datasets.referit.as_dataset`.
@@ -184,22 +180,15 @@ class ReferItSegmenterBackbone(ImageSegmenterBackbone):
         early_exit=False,
         **kwargs,
     ):
+        use_attention, early_exit = (
+            ImageSegmenterBackbone.check_shared_arguments(locals())
+        )
         for name, value in (
-            ("vocabulary_size", vocabulary_size),
-            ("image_size", image_size),
             ("embedding_dim", embedding_dim),
             ("text_units", text_units),
-            ("fusion_units", fusion_units),
-            ("attention_units", attention_units),
-            ("max_steps", max_steps),
-            ("classifier_units", classifier_units),
             ("sequence_length", sequence_length),
         ):
             check_positive_int(value, name)
-        check_termination_mode(termination_mode)
-        check_temperature(temperature)
-        use_attention = check_bool(use_attention, "use_attention")
-        early_exit = check_bool(early_exit, "early_exit")
         if (
             isinstance(l2_weight, bool)
             or not isinstance(l2_weight, numbers.Real)
@@ -208,7 +197,6 @@ class ReferItSegmenterBackbone(ImageSegmenterBackbone):
             raise ValueError(
                 f"`l2_weight` must be a number >= 0. Received: {l2_weight!r}"
             )
-        check_seed(seed)
         if image_encoder is None:
             image_encoder = vgg16_image_encoder(
                 image_size, encoder_weights, vgg_output_layer
@@ -245,20 +233,11 @@ class ReferItSegmenterBackbone(ImageSegmenterBackbone):
             return words, ops.not_equal(token_ids, 0)
 
         super().__init__(
-            image_size=image_size,
             token_ids_shape=(sequence_length,),
             encode_image=encode_image,
             encode_text=encode_text,
-            fusion_units=fusion_units,
-            max_steps=max_steps,
-            attention_units=attention_units,
-            use_attention=use_attention,
-            termination_mode=termination_mode,
-            temperature=temperature,
-            seed=seed,
-            early_exit=early_exit,
-            classifier_units=classifier_units,
             num_classes=NUM_CLASSES,
+            **self.shared_arguments(locals()),
             **kwargs,
         )
 

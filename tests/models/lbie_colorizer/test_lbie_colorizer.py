@@ -380,3 +380,15 @@ class ColorizeAtInputSizeTest(TestCase):
             np.round(numpy(expected) * 255.0),
             atol=1,
         )
+
+
+class TaskBasicsTest(TestCase):
+    def test_task_basics(self):
+        inputs = {
+            "image": gray_images(batch=2, size=48),
+            "text": np.array(["The circle is red.", ""], dtype=object),
+        }
+        colorizer = self.run_preset_test(
+            LBIEColorizer, "cosal_colorizer", inputs, (2, 48, 48, 2)
+        )
+        self.run_task_test(colorizer, inputs, (2, 48, 48, 2))

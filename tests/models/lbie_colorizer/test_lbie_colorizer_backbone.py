@@ -3,6 +3,7 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
+from keras_lbie.models import LBIEColorizerBackbone
 from tests.models.lbie_colorizer.tiny_colorizer import TINY_BACKBONE
 from tests.models.lbie_colorizer.tiny_colorizer import tiny_backbone
 from tests.models.lbie_colorizer.tiny_colorizer import tiny_data
@@ -124,3 +125,15 @@ class LBIEColorizerBackboneTest(TestCase):
         self.assertEqual(outputs["ab"].dtype, "float32")
         self.assertEqual(outputs["attention"].dtype, "float16")
         self.assertTrue(np.all(np.isfinite(to_numpy(outputs["ab"]))))
+
+    def test_backbone_basics(self):
+        self.run_backbone_test(
+            LBIEColorizerBackbone,
+            {**TINY_BACKBONE, "max_steps": 3},
+            tiny_data()[0],
+            {
+                "ab": (4, 16, 16, 2),
+                "attention": (4, 3, 4, 4, 6),
+                "stop_step": (4, 4, 4),
+            },
+        )

@@ -284,3 +284,17 @@ class LBIESegmenterTest(TestCase):
             segmenter.edit(image, texts, batch_size=0)
         with self.assertRaisesRegex(TypeError, "return_details"):
             segmenter.edit(image, texts, return_details="yes")
+
+
+class TaskBasicsTest(TestCase):
+    def test_shipped_preset_builds_offline(self):
+        self.run_preset_test(
+            LBIESegmenter, "cosal", cosal_inputs(2), (2, 48, 48, 7)
+        )
+
+    def test_task_basics(self):
+        self.run_task_test(
+            LBIESegmenter.from_preset("cosal_paper"),
+            cosal_inputs(2),
+            (2, 48, 48, 7),
+        )

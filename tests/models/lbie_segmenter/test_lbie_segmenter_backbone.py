@@ -292,3 +292,17 @@ class LBIESegmenterBackboneTest(TestCase):
             steps=3,
             global_batch_size=4,
         )
+
+    def test_backbone_basics(self):
+        self.run_backbone_test(
+            LBIESegmenterBackbone,
+            TINY,
+            tiny_inputs()[0],
+            {
+                "logits": (4, 16, 16, 3),
+                "step_logits": (4, 3, 16, 16, 3),
+                "log_stop_probabilities": (4, 3, 16, 16),
+                "attention": (4, 3, 4, 4, 3),
+                "stop_step": (4, 4, 4),
+            },
+        )

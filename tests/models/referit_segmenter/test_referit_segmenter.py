@@ -244,3 +244,19 @@ class ReferItSegmenterTest(TestCase):
             steps=3,
             global_batch_size=4,
         )
+
+    def test_task_basics(self):
+        inputs = {
+            "image": np.zeros((2, 128, 128, 3), "uint8"),
+            "text": np.array(
+                ["the red circle", "the shape left of"], dtype=object
+            ),
+        }
+        segmenter = self.run_preset_test(
+            ReferItSegmenter,
+            "referit_small",
+            inputs,
+            (2, 128, 128, 2),
+            vocabulary=VOCABULARY,
+        )
+        self.run_task_test(segmenter, inputs, (2, 128, 128, 2))

@@ -251,3 +251,17 @@ class ReferItSegmenterBackboneTest(TestCase):
         x, _ = tiny_inputs(batch=2)
         x["image"] = np.zeros((2, 64, 64, 3), "uint8")
         self.assertEqual(backbone(x)["logits"].shape, (2, 64, 64, 2))
+
+    def test_backbone_basics(self):
+        self.run_backbone_test(
+            ReferItSegmenterBackbone,
+            {**TINY, "image_encoder": tiny_encoder()},
+            tiny_inputs()[0],
+            {
+                "logits": (4, 16, 16, 2),
+                "step_logits": (4, 3, 16, 16, 2),
+                "log_stop_probabilities": (4, 3, 16, 16),
+                "attention": (4, 3, 4, 4, 5),
+                "stop_step": (4, 4, 4),
+            },
+        )
