@@ -124,12 +124,9 @@ def load_index(root, split="train_classes", caption_root=None):
         FileNotFoundError: a missing folder or file, named in the message.
 
     Example:
-
-    ```python
-    index = load_index("/data/oxford102", split="test_classes")
-    for example in index[:3]:
-        print(example.image_path, example.class_id, example.captions[0])
-    ```
+    >>> index = load_index("/data/oxford102", split="test_classes")
+    >>> for example in index[:3]:
+    ...     print(example.image_path, example.class_id, example.captions[0])
     """
     root = _check_dir("root", root)
     if caption_root is None:
@@ -220,14 +217,12 @@ def as_dataset(
             errors of `load_index` for a missing or malformed file.
 
     Example:
-
-    ```python
-    train = as_dataset("/data/oxford102", "train_classes", seed=0)
-    test = as_dataset("/data/oxford102", "test_classes", caption="first")
-    x, ab = next(iter(train))
-    # x["image_l"]: (16, 256, 256, 1), x["text"]: (16,), ab: (16, 256, 256, 2)
-    model.fit(train, validation_data=test, epochs=200)
-    ```
+    >>> train = as_dataset("/data/oxford102", "train_classes", seed=0)
+    >>> test = as_dataset("/data/oxford102", "test_classes", caption="first")
+    >>> x, ab = next(iter(train))
+    >>> x["image_l"].shape, ab.shape
+    (TensorShape([16, 256, 256, 1]), TensorShape([16, 256, 256, 2]))
+    >>> model.fit(train, validation_data=test, epochs=200)
     """
     _check_choice("split", split, SPLITS)
     check_int(image_size, "image_size", 1)

@@ -43,15 +43,11 @@ class ColorMeanIoU(keras.metrics.MeanIoU):
         ignore_class: optional class id of `y_true` left out of the matrix.
 
     Example:
-
-    ```python
-    metric = ColorMeanIoU()
-    # y_true: (B, 48, 48) labels or (B, 48, 48, 2); logits: (B, 48, 48, 7).
-    metric.update_state(y_true, logits)
-    metric.result()
-
-    model.compile(optimizer, loss, metrics=[ColorMeanIoU()])
-    ```
+    >>> metric = ColorMeanIoU()
+    >>> # y_true (B, 48, 48) or (B, 48, 48, 2), logits (B, 48, 48, 7)
+    >>> metric.update_state(y_true, logits)
+    >>> metric.result()
+    >>> model.compile(optimizer, loss, metrics=[ColorMeanIoU()])
     """
 
     def __init__(

@@ -71,15 +71,11 @@ class CoSaLRegionIoU(keras.metrics.Metric):
     `model.compile(metrics=[...])` Keras adds each entry to the logs.
 
     Example:
-
-    ```python
-    metric = CoSaLRegionIoU()
-    # y_true: (B, 48, 48, 2) [label, shape_map]; logits: (B, 48, 48, 7).
-    metric.update_state(y_true, logits)
-    metric.result()["cosal_region_iou"]  # the paper's average IoU
-
-    model.compile(optimizer, loss, metrics=[CoSaLRegionIoU()])
-    ```
+    >>> metric = CoSaLRegionIoU()
+    >>> # y_true (B, 48, 48, 2) [label, shape_map], logits (B, 48, 48, 7)
+    >>> metric.update_state(y_true, logits)
+    >>> metric.result()["cosal_region_iou"]  # the paper's average IoU
+    >>> model.compile(optimizer, loss, metrics=[CoSaLRegionIoU()])
     """
 
     def __init__(

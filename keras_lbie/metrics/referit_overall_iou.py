@@ -47,17 +47,15 @@ class ReferItOverallIoU(keras.metrics.Metric):
         dtype: dtype of the result.
 
     Example:
-
-    ```python
-    metric = ReferItOverallIoU()
-    metric.update_state(
-        np.array([[[1, 1, 0, 0]]]), np.array([[[1, 0, 0, 0]]])
-    )  # I = 1, U = 2
-    metric.update_state(
-        np.array([[[1, 1, 1, 1]]]), np.array([[[1, 1, 1, 1]]])
-    )  # I = 4, U = 4
-    float(metric.result())  # (1 + 4) / (2 + 4) = 0.8333...; mean IoU 0.75
-    ```
+    >>> metric = ReferItOverallIoU()
+    >>> metric.update_state(
+    ...     np.array([[[1, 1, 0, 0]]]), np.array([[[1, 0, 0, 0]]])
+    ... )  # I = 1, U = 2
+    >>> metric.update_state(
+    ...     np.array([[[1, 1, 1, 1]]]), np.array([[[1, 1, 1, 1]]])
+    ... )  # I = 4, U = 4
+    >>> float(metric.result())  # (1 + 4) / (2 + 4); the mean IoU is 0.75
+    0.8333333333333334
     """
 
     def __init__(self, name="referit_overall_iou", dtype=None):

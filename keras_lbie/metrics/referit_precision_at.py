@@ -76,18 +76,15 @@ class ReferItPrecisionAt(keras.metrics.Metric):
     each entry to the logs.
 
     Example:
-
-    ```python
-    metric = ReferItPrecisionAt()
-    metric.update_state(
-        np.array([[[1, 1, 0, 0]], [[1, 1, 1, 1]]]),
-        np.array([[[1, 0, 0, 0]], [[1, 1, 1, 0]]]),
-    )  # IoUs 0.5 and 0.75
-    metric.result()
-    # {"referit_precision@0.5": 1.0, "referit_precision@0.6": 0.5,
-    #  "referit_precision@0.7": 0.5, "referit_precision@0.8": 0.0,
-    #  "referit_precision@0.9": 0.0, "referit_precision_mean_iou": 0.625}
-    ```
+    >>> metric = ReferItPrecisionAt()
+    >>> metric.update_state(
+    ...     np.array([[[1, 1, 0, 0]], [[1, 1, 1, 1]]]),
+    ...     np.array([[[1, 0, 0, 0]], [[1, 1, 1, 0]]]),
+    ... )  # IoUs 0.5 and 0.75
+    >>> metric.result()
+    {'referit_precision@0.5': 1.0, 'referit_precision@0.6': 0.5,
+     'referit_precision@0.7': 0.5, 'referit_precision@0.8': 0.0,
+     'referit_precision@0.9': 0.0, 'referit_precision_mean_iou': 0.625}
     """
 
     def __init__(

@@ -37,7 +37,6 @@ def attended_sentences(attention, stop_step, sentence_mask=None):
             the message names it.
 
     Example:
-
     >>> attention = np.zeros((2, 1, 2, 3))
     >>> attention[0, :, :, 1] = 1.0  # step 0: both regions read sentence 1
     >>> attention[1, 0, 0, 2] = 1.0  # step 1: the stopped region reads 2,

@@ -130,7 +130,6 @@ def attention_figure(
             the message names it.
 
     Example:
-
     >>> rng = np.random.default_rng(0)
     >>> image = np.full((48, 48, 3), 255, np.uint8)
     >>> attention = rng.dirichlet(np.ones(3), size=(3, 3, 3))
