@@ -5,6 +5,7 @@ from keras_lbie.layers.conv_gru import ConvGRU
 from keras_lbie.layers.termination_gate import TerminationGate
 from keras_lbie.layers.termination_gate import check_termination_mode
 from keras_lbie.layers.text_attention import TextAttention
+from keras_lbie.utils.validation import check_bool
 from keras_lbie.utils.validation import check_kernel_size
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import check_rank
@@ -128,12 +129,8 @@ class ConvGRUFusion(keras.layers.Layer):
         check_kernel_size(kernel_size)
         check_termination_mode(termination_mode)
         check_temperature(temperature)
-        for name, value in (
-            ("use_attention", use_attention),
-            ("early_exit", early_exit),
-        ):
-            if not isinstance(value, bool):
-                raise TypeError(f"`{name}` must be a bool. Received: {value!r}")
+        use_attention = check_bool(use_attention, "use_attention")
+        early_exit = check_bool(early_exit, "early_exit")
         if not use_attention and max_steps != 1:
             raise ValueError(
                 "`use_attention=False` is the paper's concatenation baseline "

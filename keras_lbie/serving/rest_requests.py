@@ -16,6 +16,7 @@ from keras_lbie.serving.request_inputs import TEXT_INPUT
 from keras_lbie.serving.request_inputs import check_model_name
 from keras_lbie.serving.request_inputs import check_version
 from keras_lbie.serving.request_inputs import standardize_request_inputs
+from keras_lbie.utils.validation import check_bool
 from keras_lbie.utils.validation import check_positive_int
 
 # JSON has no dtypes: the signatures' output dtypes, restored on parsing
@@ -132,10 +133,7 @@ def rest_predict_request(
     ('the flower is red', 'serving_encoded')
     >>> requests.post(rest_predict_url("localhost", "cosal"), json=body)
     """
-    if not isinstance(columnar, bool):
-        raise TypeError(
-            f"`columnar` must be a bool. Received: {type(columnar).__name__}"
-        )
+    check_bool(columnar, "columnar")
     inputs = standardize_request_inputs(
         texts, images, image_bytes, signature_name
     )
