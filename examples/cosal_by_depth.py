@@ -56,7 +56,7 @@ def tile_depths(text, tile_shapes):
 
     Args:
         text: str, the example's sentences as `cosal.generate` writes them,
-            relational sentences after the sentence of the tile they name.
+            in any order.
         tile_shapes: the example's 9 shape ids, row-major.
 
     Returns:
@@ -70,14 +70,26 @@ def tile_depths(text, tile_shapes):
         for tile, shape in enumerate(tile_shapes)
     }
     depths, colours = {}, {}
-    for relation, shape, colour in _SENTENCE.findall(text):
-        row, col = position[shape]
-        depth = 0
-        if relation:
-            depth = depths[row * grid + col] + 1
-            row, col = row + _OFFSETS[relation][0], col + _OFFSETS[relation][1]
-        depths[row * grid + col] = depth
-        colours[row * grid + col] = colour
+    pending = _SENTENCE.findall(text)
+    # Shuffled sentences may name a tile before its own sentence: resolve
+    # in rounds, each placing the sentences whose named tile is known.
+    while pending:
+        waiting = []
+        for relation, shape, colour in pending:
+            row, col = position[shape]
+            depth = 0
+            if relation:
+                if row * grid + col not in depths:
+                    waiting.append((relation, shape, colour))
+                    continue
+                depth = depths[row * grid + col] + 1
+                row += _OFFSETS[relation][0]
+                col += _OFFSETS[relation][1]
+            depths[row * grid + col] = depth
+            colours[row * grid + col] = colour
+        if len(waiting) == len(pending):
+            raise ValueError(f"Sentences name undescribed tiles: {text!r}")
+        pending = waiting
     return depths, colours
 
 

@@ -2,11 +2,13 @@ import keras
 from keras import ops
 
 from keras_lbie.layers.conv_gru import ConvGRU
+from keras_lbie.layers.relational_text_attention import RelationalTextAttention
 from keras_lbie.layers.termination_gate import TerminationGate
 from keras_lbie.layers.termination_gate import check_termination_mode
 from keras_lbie.layers.text_attention import TextAttention
 from keras_lbie.utils.validation import check_bool
 from keras_lbie.utils.validation import check_kernel_size
+from keras_lbie.utils.validation import check_odd_positive_int
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import check_rank
 from keras_lbie.utils.validation import check_same_batch
@@ -79,6 +81,10 @@ class ConvGRUFusion(keras.layers.Layer):
             steps. In the details, steps that did not run have zero
             `"step_outputs"`, `"attention"` and `"stop_probabilities"` and
             `-inf` `"log_stop_probabilities"`.
+        relation_kernel_size: None for the paper's `TextAttention`, or an
+            odd int: attend with `RelationalTextAttention` of that reach
+            (in regions), which can also place a sentence's target next to
+            what it names ("The shape left of the diamond ...").
         **kwargs: standard layer arguments.
 
     Call arguments:
@@ -119,6 +125,7 @@ class ConvGRUFusion(keras.layers.Layer):
         temperature=1.0,
         seed=None,
         early_exit=False,
+        relation_kernel_size=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -131,6 +138,8 @@ class ConvGRUFusion(keras.layers.Layer):
         check_temperature(temperature)
         use_attention = check_bool(use_attention, "use_attention")
         early_exit = check_bool(early_exit, "early_exit")
+        if relation_kernel_size is not None:
+            check_odd_positive_int(relation_kernel_size, "relation_kernel_size")
         if not use_attention and max_steps != 1:
             raise ValueError(
                 "`use_attention=False` is the paper's concatenation baseline "
@@ -145,6 +154,7 @@ class ConvGRUFusion(keras.layers.Layer):
         self.temperature = temperature
         self.seed = seed
         self.early_exit = early_exit
+        self.relation_kernel_size = relation_kernel_size
 
     def build(self, image_features_shape, text_features_shape):
         check_rank(
@@ -164,11 +174,19 @@ class ConvGRUFusion(keras.layers.Layer):
                 name="input_projection",
             )
             self.input_projection.build(image_features_shape)
-        self.attention = TextAttention(
-            units=self.attention_units,
-            dtype=self.dtype_policy,
-            name="attention",
-        )
+        if self.relation_kernel_size is None:
+            self.attention = TextAttention(
+                units=self.attention_units,
+                dtype=self.dtype_policy,
+                name="attention",
+            )
+        else:
+            self.attention = RelationalTextAttention(
+                units=self.attention_units,
+                kernel_size=self.relation_kernel_size,
+                dtype=self.dtype_policy,
+                name="attention",
+            )
         self.attention.build(state_shape, text_features_shape)
         self.conv_gru = ConvGRU(
             self.units,
@@ -388,6 +406,7 @@ class ConvGRUFusion(keras.layers.Layer):
                 "temperature": self.temperature,
                 "seed": self.seed,
                 "early_exit": self.early_exit,
+                "relation_kernel_size": self.relation_kernel_size,
             }
         )
         return config

@@ -121,11 +121,9 @@ class TextAttention(keras.layers.Layer):
             query.shape, value.shape, None if mask is None else mask.shape
         )
         self._check_built_channels(query.shape, value.shape)
-        keys = value if self.units is None else self.key_dense(value)
-        scores = ops.einsum("bhwk,blk->bhwl", self.query_dense(query), keys)
         # The softmax runs in float32 whatever the compute dtype: its
         # normalising sum is where half precision loses the most.
-        scores = ops.cast(scores, "float32")
+        scores = self.attention_logits(query, value)
         if mask is None:
             weights = ops.softmax(scores, axis=-1)
         else:
@@ -141,6 +139,12 @@ class TextAttention(keras.layers.Layer):
         if return_attention_scores:
             return attended, weights
         return attended
+
+    def attention_logits(self, query, value):
+        """s_i^T W u_j, float32 `(batch, height, width, length)`."""
+        keys = value if self.units is None else self.key_dense(value)
+        scores = ops.einsum("bhwk,blk->bhwl", self.query_dense(query), keys)
+        return ops.cast(scores, "float32")
 
     def compute_mask(self, query, previous_mask=None):
         # The token mask is consumed here: every region of the output is

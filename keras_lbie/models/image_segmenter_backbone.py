@@ -29,6 +29,7 @@ SHARED_ARGUMENTS = (
     "temperature",
     "seed",
     "early_exit",
+    "relation_kernel_size",
     "classifier_units",
 )
 
@@ -69,8 +70,9 @@ class ImageSegmenterBackbone(Backbone):
             the text features `(batch, L, K)` and the bool `(batch, L)` of
             the positions to attend to.
         fusion_units, max_steps, attention_units, use_attention,
-        termination_mode, temperature, seed, early_exit: the
-            `ConvGRUFusion` arguments (its `units` is `fusion_units`).
+        termination_mode, temperature, seed, early_exit,
+        relation_kernel_size: the `ConvGRUFusion` arguments (its `units`
+            is `fusion_units`).
         classifier_units, num_classes: the decoder's sizes.
         **kwargs: standard model arguments (`name`, ...).
 
@@ -95,6 +97,7 @@ class ImageSegmenterBackbone(Backbone):
         temperature,
         seed,
         early_exit,
+        relation_kernel_size,
         classifier_units,
         num_classes,
         **kwargs,
@@ -108,6 +111,7 @@ class ImageSegmenterBackbone(Backbone):
             temperature=temperature,
             seed=seed,
             early_exit=early_exit,
+            relation_kernel_size=relation_kernel_size,
             name="fusion",
         )
         image_input = keras.Input(

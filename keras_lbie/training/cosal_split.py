@@ -27,6 +27,8 @@ class CoSaLSplit(NamedTuple):
         num_examples: positive int.
         seed: int >= 0.
         start_index: int >= 0, the index of the first example.
+        shuffle_sentences, jitter, integer_coordinates: the augmentation
+            options of `cosal.generate`.
     """
 
     name: str
@@ -34,11 +36,20 @@ class CoSaLSplit(NamedTuple):
     num_examples: int
     seed: int
     start_index: int = 0
+    shuffle_sentences: bool = False
+    jitter: int = 0
+    integer_coordinates: float = 0.0
 
     @property
     def file_prefix(self):
-        """The file-name prefix of the split's shards."""
-        return f"{self.name}_nd{self.num_direct}"
+        """The file-name prefix of the split's shards (augmentation too)."""
+        prefix = f"{self.name}_nd{self.num_direct}"
+        if self.shuffle_sentences or self.jitter or self.integer_coordinates:
+            prefix += (
+                f"_shuffle{int(self.shuffle_sentences)}_jitter{self.jitter}"
+                f"_integer{self.integer_coordinates:g}"
+            )
+        return prefix
 
     def pattern(self, data_dir):
         """The glob of the split's TFRecord files under `data_dir`.
@@ -55,6 +66,9 @@ class CoSaLSplit(NamedTuple):
             num_direct=self.num_direct,
             seed=self.seed,
             start_index=self.start_index + start,
+            shuffle_sentences=self.shuffle_sentences,
+            jitter=self.jitter,
+            integer_coordinates=self.integer_coordinates,
         )
 
     def source(self, data_dir=None, write_missing=True):
@@ -130,7 +144,7 @@ class CoSaLSplit(NamedTuple):
         return paths
 
 
-def cosal_train_splits(num_direct, num_examples, seed):
+def cosal_train_splits(num_direct, num_examples, seed, **augmentation):
     """The training splits of a run over the `num_direct` settings.
 
     Each setting trains on `num_examples // len(num_direct)` examples of
@@ -138,12 +152,19 @@ def cosal_train_splits(num_direct, num_examples, seed):
     not depend on `num_direct`, so settings sharing indices would share
     images.
 
+    Args:
+        num_direct, num_examples, seed: as above.
+        **augmentation: `shuffle_sentences`, `jitter`,
+            `integer_coordinates` of every split (see `cosal.generate`).
+
     Returns:
         A list of `CoSaLSplit`, in the order of `num_direct`.
     """
     per_setting = num_examples // len(num_direct)
     return [
-        CoSaLSplit("train", n, per_setting, seed, index * per_setting)
+        CoSaLSplit(
+            "train", n, per_setting, seed, index * per_setting, **augmentation
+        )
         for index, n in enumerate(num_direct)
     ]
 

@@ -103,6 +103,8 @@ def train_cosal(config, output_dir, verbose="auto"):
         "train_steps": config.train_steps,
         "learning_rate": config.learning_rate,
         "cosine_decay": config.cosine_decay,
+        "augmentation": config.augmentation,
+        "object_weight": config.object_weight,
         "strategy": config.strategy,
         "jit_compile": config.jit_compile,
         "train_seconds": round(train_seconds - iou_history.seconds, 1),
@@ -254,9 +256,17 @@ def _train_dataset(config, segmenter):
             drop_remainder=True,
         )
         for split in cosal_train_splits(
-            config.num_direct, config.train_examples, config.seed
+            config.num_direct,
+            config.train_examples,
+            config.seed,
+            **config.augmentation,
         )
     ]
+    if config.object_weight != 1.0:
+        datasets = [
+            dataset.map(_object_weighting(config.object_weight))
+            for dataset in datasets
+        ]
     if len(datasets) == 1:
         return _tokenized(segmenter, datasets[0])
     choices = tf.data.Dataset.range(len(datasets)).repeat(
@@ -269,6 +279,16 @@ def _train_dataset(config, segmenter):
     return _tokenized(
         segmenter, tf.data.Dataset.choose_from_datasets(datasets, choices)
     )
+
+
+def _object_weighting(object_weight):
+    """`(x, y)` → `(x, y, w)`: shape pixels weigh `object_weight`, else 1."""
+
+    def weigh(x, y):
+        weights = tf.where(y > 0, object_weight, 1.0)
+        return x, y, weights
+
+    return weigh
 
 
 def _tokenized(segmenter, dataset):

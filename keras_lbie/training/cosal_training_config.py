@@ -35,6 +35,15 @@ class CoSaLTrainingConfig:
         seed: int >= 0, seeds the data, the weights and the shuffling.
         data_dir: None, or a folder of TFRecord splits (read when present,
             else generated and written there).
+        shuffle_sentences: bool, train on examples whose sentences are in
+            random order (test splits keep the generator's order).
+        jitter: int >= 0, train on shapes moved by up to `jitter` pixels.
+        integer_coordinates: float in [0, 1], the share of training
+            examples rasterised with integer coordinates (see
+            `cosal.generate`).
+        object_weight: float >= 1, the loss weight of shape pixels (the
+            background's is 1): most pixels are background, and every
+            colour a sentence gives is on a shape.
         epochs: positive int.
         batch_size: positive int; each setting's share of the training
             split must hold at least one batch.
@@ -59,11 +68,16 @@ class CoSaLTrainingConfig:
     termination_mode: str | None = None
     encoder_filters: tuple | None = None
     pool_every: int | None = None
+    relation_kernel_size: int | None = None
     num_direct: tuple = (4,)
     train_examples: int = 50_000
     test_examples: int = 10_000
     seed: int = 0
     data_dir: str | None = None
+    shuffle_sentences: bool = False
+    jitter: int = 0
+    integer_coordinates: float = 0.0
+    object_weight: float = 1.0
     epochs: int = 10
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -96,11 +110,16 @@ class CoSaLTrainingConfig:
             termination_mode=args.termination_mode,
             encoder_filters=args.encoder_filters,
             pool_every=args.pool_every,
+            relation_kernel_size=args.relation_kernel_size,
             num_direct=args.num_direct,
             train_examples=args.train,
             test_examples=args.test,
             seed=args.seed,
             data_dir=args.data_dir,
+            shuffle_sentences=args.shuffle_sentences,
+            jitter=args.jitter,
+            integer_coordinates=args.integer_coordinates,
+            object_weight=args.object_weight,
             epochs=args.epochs,
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
@@ -110,6 +129,15 @@ class CoSaLTrainingConfig:
             jit_compile=args.jit_compile,
             history_examples=args.history_examples,
         )
+
+    @property
+    def augmentation(self):
+        """The `cosal.generate` augmentation options of the training data."""
+        return {
+            "shuffle_sentences": self.shuffle_sentences,
+            "jitter": self.jitter,
+            "integer_coordinates": self.integer_coordinates,
+        }
 
     @property
     def examples_per_setting(self):
@@ -135,6 +163,7 @@ class CoSaLTrainingConfig:
                 "termination_mode",
                 "encoder_filters",
                 "pool_every",
+                "relation_kernel_size",
             )
             if getattr(self, name) is not None
         }
@@ -187,6 +216,11 @@ def add_training_arguments(parser, default_preset):
         help="image encoder convolutions, e.g. 4,4,4,8,8,8,16,16,16",
     )
     parser.add_argument("--pool-every", type=int, default=defaults.pool_every)
+    parser.add_argument(
+        "--relation-kernel-size",
+        type=int,
+        default=defaults.relation_kernel_size,
+    )
     add_num_direct_argument(parser)
     parser.add_argument(
         "--train",
@@ -205,6 +239,29 @@ def add_training_arguments(parser, default_preset):
         "--data-dir",
         default=defaults.data_dir,
         help="TFRecords folder: read if present, else generated and written",
+    )
+    parser.add_argument(
+        "--shuffle-sentences",
+        action="store_true",
+        help="train on sentences in random order",
+    )
+    parser.add_argument(
+        "--jitter",
+        type=int,
+        default=defaults.jitter,
+        help="move training shapes by up to this many pixels",
+    )
+    parser.add_argument(
+        "--integer-coordinates",
+        type=float,
+        default=defaults.integer_coordinates,
+        help="share of training examples rasterised with integer coordinates",
+    )
+    parser.add_argument(
+        "--object-weight",
+        type=float,
+        default=defaults.object_weight,
+        help="loss weight of shape pixels (background: 1)",
     )
     add_fit_arguments(parser, defaults)
     parser.add_argument(

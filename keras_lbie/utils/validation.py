@@ -68,6 +68,29 @@ def check_int(value, name, low, high=None):
         raise ValueError(f"`{name}` must be {allowed}, got {value}.")
 
 
+def check_odd_positive_int(value, name):
+    """Raises unless `value` is an odd positive int (a kernel with a centre)."""
+    check_positive_int(value, name)
+    if value % 2 == 0:
+        raise ValueError(
+            f"`{name}` must be odd, so that the kernel has a centre. "
+            f"Received: {value}"
+        )
+
+
+def check_fraction(value, name):
+    """Raises unless `value` is a real number in [0, 1] (bools rejected)."""
+    if isinstance(value, bool) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(
+            f"`{name}` must be a float in [0, 1], got "
+            f"{type(value).__name__} {value!r}."
+        )
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1], got {value}.")
+
+
 def check_bool(value, name):
     """Returns `value` as a bool, or raises unless it is one (or numpy's).
 

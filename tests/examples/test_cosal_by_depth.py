@@ -32,6 +32,16 @@ def test_tile_depths_follow_the_generated_tree(num_direct):
                 assert depth - 1 in neighbours
 
 
+def test_tile_depths_do_not_depend_on_sentence_order():
+    ordered = cosal.generate(40, num_direct=4, seed=4)
+    shuffled = cosal.generate(40, num_direct=4, seed=4, shuffle_sentences=True)
+    for k in range(40):
+        shapes = ordered["tile_shapes"][k]
+        assert cosal_by_depth.tile_depths(
+            shuffled["text"][k], shapes
+        ) == cosal_by_depth.tile_depths(ordered["text"][k], shapes)
+
+
 def test_tile_depths_of_a_written_example():
     text = (
         "The circle is red. The shape below the circle is blue. "

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from keras_lbie.layers.conv_gru_fusion import ConvGRUFusion
 from keras_lbie.layers.conv_gru_fusion import _last_valid_vector
+from keras_lbie.layers.relational_text_attention import RelationalTextAttention
 from tests.layers import paper_reference
 from tests.test_case import TestCase
 
@@ -309,6 +310,8 @@ def test_last_valid_vector_handles_left_and_right_padding():
         ({"units": 4, "temperature": 0.0}, "temperature"),
         ({"units": 4, "attention_units": 0}, "attention_units"),
         ({"units": 4, "kernel_size": 0}, "kernel_size"),
+        ({"units": 4, "relation_kernel_size": 4}, "relation_kernel_size"),
+        ({"units": 4, "relation_kernel_size": 0}, "relation_kernel_size"),
     ],
 )
 def test_bad_arguments_are_rejected(kwargs, match):
@@ -338,3 +341,17 @@ def test_bad_inputs_are_rejected():
     baseline = ConvGRUFusion(UNITS, use_attention=False)
     with pytest.raises(ValueError, match="text_mask"):
         baseline(image, text, text_mask=np.ones((BATCH, LENGTH + 1), bool))
+
+
+def test_relation_kernel_size_attends_with_relational_attention():
+    image, text, mask = random_inputs()
+    fusion = ConvGRUFusion(
+        UNITS, max_steps=2, attention_units=3, relation_kernel_size=3
+    )
+    details = fusion(image, text, text_mask=mask, return_details=True)
+    assert isinstance(fusion.attention, RelationalTextAttention)
+    assert fusion.attention.kernel_size == 3
+    weights = keras.ops.convert_to_numpy(details["attention"])
+    np.testing.assert_allclose(weights.sum(-1)[mask.any(-1)], 1.0, atol=1e-5)
+    restored = ConvGRUFusion.from_config(fusion.get_config())
+    assert restored.relation_kernel_size == 3

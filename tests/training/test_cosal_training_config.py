@@ -2,11 +2,15 @@
 
 import argparse
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.training import CoSaLTrainingConfig
 from keras_lbie.training import add_training_arguments
+from keras_lbie.training import cosal_train_splits
+from keras_lbie.training.cosal_training import _object_weighting
 
 
 def parse(*argv, default_preset="cosal_paper"):
@@ -44,6 +48,41 @@ def test_flags_map_to_fields_and_overrides():
     assert config.examples_per_setting == 100
     assert config.batches_per_setting == 6
     assert config.train_steps == 3 * 6 * 10
+
+
+def test_augmentation_and_relation_flags():
+    config = CoSaLTrainingConfig.from_args(
+        parse(
+            "--shuffle-sentences", "--jitter", "2",
+            "--integer-coordinates", "0.5", "--object-weight", "3",
+            "--relation-kernel-size", "5",
+        )
+    )  # fmt: skip
+    assert config.augmentation == {
+        "shuffle_sentences": True,
+        "jitter": 2,
+        "integer_coordinates": 0.5,
+    }
+    assert config.object_weight == 3.0
+    assert config.overrides() == {"seed": 0, "relation_kernel_size": 5}
+    splits = cosal_train_splits((4, 8), 100, 0, **config.augmentation)
+    assert all(split.jitter == 2 for split in splits)
+    assert splits[0].file_prefix == "train_nd4_shuffle1_jitter2_integer0.5"
+    data = splits[0].generate(0, 3)
+    plain = cosal_train_splits((4, 8), 100, 0)[0].generate(0, 3)
+
+    def sentences(text):
+        return sorted(sentence.strip() for sentence in text.split("."))
+
+    assert sentences(data["text"][0]) == sentences(plain["text"][0])
+    assert not np.array_equal(data["shape_map"], plain["shape_map"])
+
+
+def test_object_weight_weighs_shape_pixels():
+    weigh = _object_weighting(4.0)
+    labels = np.array([[[0, 3], [1, 0]]], "uint8")
+    _, _, weights = weigh({}, tf.constant(labels))
+    np.testing.assert_array_equal(weights, [[[1.0, 4.0], [4.0, 1.0]]])
 
 
 def test_default_overrides_hold_only_the_seed():

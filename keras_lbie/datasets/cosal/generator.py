@@ -7,6 +7,7 @@ metrics and the tokenizers' CoSaL vocabulary all read them from this module.
 import numpy as np
 
 from keras_lbie.utils.validation import check_bool
+from keras_lbie.utils.validation import check_fraction
 from keras_lbie.utils.validation import check_int
 
 # Shape ids in `shape_map`: 0 is background, shape `SHAPE_NAMES[k]` is k + 1.
@@ -120,6 +121,8 @@ def generate(
     shuffle_sentences=False,
     start_index=0,
     seed_from_first_direct_only=False,
+    jitter=0,
+    integer_coordinates=0.0,
 ):
     """Generates CoSaL examples.
 
@@ -158,6 +161,20 @@ def generate(
             direct tiles twice and leave other tiles undescribed (their colour
             is then not recoverable from the text). No effect when
             `num_direct == 1`.
+        jitter: int >= 0, an augmentation: each shape moves by a whole
+            number of pixels drawn uniformly in `[-jitter, jitter]` along
+            each axis (its pixels stay within its own tile).
+        integer_coordinates: float in [0, 1], an augmentation: the share of
+            examples rasterised as integer-coordinate drawing libraries do
+            (PIL, OpenCV): every position and length of a shape rounded to
+            whole pixels and pixel `p` tested at `p` rather than at its
+            centre `p + 0.5`, which makes shapes up to a pixel larger or
+            smaller and shifted by up to a pixel.
+
+        The augmentations draw from the example's generator after
+        everything else, so with `jitter=0` and `integer_coordinates=0`
+        (or 1) the shapes, colours and sentences are those of the plain
+        examples of the seed.
 
     Returns:
         A dict of numpy arrays, N = `num_examples`, H = W = `image_size`:
@@ -185,6 +202,8 @@ def generate(
     check_int(start_index, "start_index", 0)
     check_bool(shuffle_sentences, "shuffle_sentences")
     check_bool(seed_from_first_direct_only, "seed_from_first_direct_only")
+    check_int(jitter, "jitter", 0, image_size // GRID_SIZE // 4)
+    check_fraction(integer_coordinates, "integer_coordinates")
 
     draws = [
         _draw_example(
@@ -193,6 +212,8 @@ def generate(
             num_colors,
             shuffle_sentences,
             seed_from_first_direct_only,
+            jitter,
+            integer_coordinates,
         )
         for i in range(start_index, start_index + num_examples)
     ]
@@ -201,8 +222,15 @@ def generate(
     uniforms = _stack(
         [d[2] for d in draws], (0, NUM_SHAPES, _NUM_PARAMS), np.float64
     )
+    shifts = _stack([d[4] for d in draws], (0, NUM_SHAPES, 2), np.int64)
+    integer = np.array([d[5] for d in draws], dtype=bool)
     shape_map, label = _rasterise(
-        tile_shapes, tile_colors, uniforms, image_size // GRID_SIZE
+        tile_shapes,
+        tile_colors,
+        uniforms,
+        image_size // GRID_SIZE,
+        shifts,
+        integer,
     )
     return {
         "image": _INPUT_RGB[np.minimum(shape_map, 1)],
@@ -245,11 +273,20 @@ def _stack(rows, empty_shape, dtype):
     return np.stack(rows).astype(dtype)
 
 
-def _draw_example(rng, num_direct, num_colors, shuffle, first_direct_only):
-    """Draws one example's parameters and sentences.
+def _draw_example(
+    rng,
+    num_direct,
+    num_colors,
+    shuffle,
+    first_direct_only,
+    jitter=0,
+    integer_coordinates=0.0,
+):
+    """Draws one example's parameters, sentences and augmentation.
 
     Returns:
-        (tile_shapes (9,), tile_colors (9,), uniforms (9 shapes, 8), text).
+        (tile_shapes (9,), tile_colors (9,), uniforms (9 shapes, 8), text,
+        shifts (9 shapes, 2) in pixels as (x, y), integer: bool).
     """
     tile_shapes = rng.permutation(NUM_SHAPES) + 1
     tile_colors = rng.integers(1, num_colors + 1, size=_NUM_TILES)
@@ -270,7 +307,14 @@ def _draw_example(rng, num_direct, num_colors, shuffle, first_direct_only):
     ]
     if shuffle:
         sentences = [sentences[k] for k in rng.permutation(len(sentences))]
-    return tile_shapes, tile_colors, uniforms, " ".join(sentences)
+    shifts = np.zeros((NUM_SHAPES, 2), np.int64)
+    if jitter:
+        shifts = rng.integers(-jitter, jitter + 1, size=(NUM_SHAPES, 2))
+    integer = integer_coordinates >= 1.0 or (
+        integer_coordinates > 0.0 and rng.random() < integer_coordinates
+    )
+    text = " ".join(sentences)
+    return tile_shapes, tile_colors, uniforms, text, shifts, integer
 
 
 def _grow_tree(rng, roots, num_edges):
@@ -300,7 +344,7 @@ def _grow_tree(rng, roots, num_edges):
     return edges
 
 
-def _rasterise(tile_shapes, tile_colors, uniforms, tile_size):
+def _rasterise(tile_shapes, tile_colors, uniforms, tile_size, shifts, integer):
     """Draws the shape and class maps of a batch, `_RASTER_CHUNK` at a time.
 
     Args:
@@ -308,6 +352,8 @@ def _rasterise(tile_shapes, tile_colors, uniforms, tile_size):
         tile_colors: (N, 9) class id per tile.
         uniforms: (N, 9, 8) U(0, 1) draws per shape id - 1.
         tile_size: tile side in pixels.
+        shifts: (N, 9, 2) pixel shift (x, y) per shape id - 1.
+        integer: (N,) bool, rasterise with integer coordinates.
 
     Returns:
         (shape_map, label), both uint8 (N, H, W), 0 for background.
@@ -317,7 +363,12 @@ def _rasterise(tile_shapes, tile_colors, uniforms, tile_size):
     for start in range(0, len(tile_shapes), _RASTER_CHUNK):
         chunk = slice(start, start + _RASTER_CHUNK)
         tiles = _rasterise_tiles(
-            tile_shapes[chunk], tile_colors[chunk], uniforms[chunk], tile_size
+            tile_shapes[chunk],
+            tile_colors[chunk],
+            uniforms[chunk],
+            tile_size,
+            shifts[chunk],
+            integer[chunk],
         )
         maps[:, chunk] = (
             tiles.reshape(2, -1, GRID_SIZE, GRID_SIZE, tile_size, tile_size)
@@ -327,22 +378,43 @@ def _rasterise(tile_shapes, tile_colors, uniforms, tile_size):
     return maps[0], maps[1]
 
 
-def _rasterise_tiles(tile_shapes, tile_colors, uniforms, tile_size):
-    """Returns uint8 (2, N, 9, s, s): shape and class id of each tile pixel."""
-    # Pixel centres in tile fractions, (px + 0.5) / s, y downward.
-    centres = (np.arange(tile_size) + 0.5) / tile_size
-    x = centres[None, None, :]
-    y = centres[None, :, None]
+def _rasterise_tiles(
+    tile_shapes, tile_colors, uniforms, tile_size, shifts=None, integer=None
+):
+    """Returns uint8 (2, N, 9, s, s): shape and class id of each tile pixel.
+
+    `shifts` (N, 9, 2) and `integer` (N,) are the augmentation of
+    `_rasterise`; None for none.
+    """
     n = len(tile_shapes)
+    if shifts is None:
+        shifts = np.zeros((n, NUM_SHAPES, 2), np.int64)
+    if integer is None:
+        integer = np.zeros(n, bool)
+    # Pixels in tile fractions, y downward: tested at their centres
+    # (px + 0.5) / s, or at px / s with integer coordinates.
+    offset = np.where(integer, 0.0, 0.5)[:, None]
+    pixels = (np.arange(tile_size)[None] + offset) / tile_size
     tiles = np.zeros((2, n, _NUM_TILES, tile_size, tile_size), np.uint8)
     rows = np.arange(n)
     tile_of_shape = np.argsort(tile_shapes, axis=1)
+
+    def snap(values):
+        """Tile fractions, rounded to whole pixels where `integer`."""
+        values = np.asarray(values, np.float64)
+        rounded = np.round(values * tile_size) / tile_size
+        if values.ndim == 0:
+            return np.where(integer, rounded, values)[:, None, None]
+        return np.where(integer[:, None], rounded, values)
+
     for k, (ranges, inside) in enumerate(
         zip(_PARAM_RANGES, _INSIDE, strict=True)
     ):
         low, high = np.array(ranges).T
-        params = low + (high - low) * uniforms[:, k, : len(ranges)]
-        mask = inside(params, x, y)
+        params = snap(low + (high - low) * uniforms[:, k, : len(ranges)])
+        x = (pixels - shifts[:, k, 0, None] / tile_size)[:, None, :]
+        y = (pixels - shifts[:, k, 1, None] / tile_size)[:, :, None]
+        mask = inside(params, x, y, snap)
         cols = tile_of_shape[:, k]
         tiles[0, rows, cols] = mask * np.uint8(k + 1)
         tiles[1, rows, cols] = mask * tile_colors[rows, cols, None, None]
@@ -397,16 +469,17 @@ def _circle(params, x, y):
 
 
 # Pixel-centre tests, in `SHAPE_NAMES` order; semi-axes are tile fractions.
+# `snap` rounds a length to whole pixels for integer-coordinate examples.
 _INSIDE = (
-    _rectangle,
-    lambda p, x, y: _ellipse(p, x, y, 1 / 3, 1 / 6, lower_half=True),
-    lambda p, x, y: _ellipse(p, x, y, 1 / 3, 1 / 6, lower_half=False),
-    _triangle,
-    _reverse_triangle,
-    lambda p, x, y: _ellipse(p, x, y, 1 / 6, 1 / 3, lower_half=False),
-    lambda p, x, y: _ellipse(p, x, y, 1 / 6, 1 / 3, lower_half=True),
-    _diamond,
-    _circle,
+    lambda p, x, y, snap: _rectangle(p, x, y),
+    lambda p, x, y, snap: _ellipse(p, x, y, snap(1 / 3), snap(1 / 6), True),
+    lambda p, x, y, snap: _ellipse(p, x, y, snap(1 / 3), snap(1 / 6), False),
+    lambda p, x, y, snap: _triangle(p, x, y),
+    lambda p, x, y, snap: _reverse_triangle(p, x, y),
+    lambda p, x, y, snap: _ellipse(p, x, y, snap(1 / 6), snap(1 / 3), False),
+    lambda p, x, y, snap: _ellipse(p, x, y, snap(1 / 6), snap(1 / 3), True),
+    lambda p, x, y, snap: _diamond(p, x, y),
+    lambda p, x, y, snap: _circle(p, x, y),
 )
 
 

@@ -138,6 +138,7 @@ class LBIESegmenterBackbone(ImageSegmenterBackbone):
         max_words=11,
         seed=None,
         early_exit=False,
+        relation_kernel_size=None,
         **kwargs,
     ):
         use_attention, early_exit = (

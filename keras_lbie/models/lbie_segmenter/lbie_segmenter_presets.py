@@ -43,6 +43,7 @@ _COSAL_PAPER = {
     "max_words": 11,
     "seed": None,
     "early_exit": False,
+    "relation_kernel_size": None,
 }
 
 PRESETS = {

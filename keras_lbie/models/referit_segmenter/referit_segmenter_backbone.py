@@ -128,6 +128,8 @@ class ReferItSegmenterBackbone(ImageSegmenterBackbone):
             `ReferItTokenizer`'s; 20 as in text_objseg).
         seed: optional int, seeds the Gumbel noise.
         early_exit: bool, an inference option of `ConvGRUFusion`.
+        relation_kernel_size: None, or an odd int: attend with
+            `RelationalTextAttention` of that reach (see `ConvGRUFusion`).
         **kwargs: standard model arguments (`name`, ...).
 
     Inputs:
@@ -178,6 +180,7 @@ class ReferItSegmenterBackbone(ImageSegmenterBackbone):
         sequence_length=20,
         seed=None,
         early_exit=False,
+        relation_kernel_size=None,
         **kwargs,
     ):
         use_attention, early_exit = (

@@ -40,6 +40,7 @@ _REFERIT_PAPER = {
     "sequence_length": 20,
     "seed": None,
     "early_exit": False,
+    "relation_kernel_size": None,
 }
 
 # A CPU-sized model of the same design for the CoSaL-derived ReferIt folder
@@ -65,6 +66,7 @@ _REFERIT_SMALL = {
     "sequence_length": 20,
     "seed": None,
     "early_exit": False,
+    "relation_kernel_size": None,
 }
 
 PRESETS = {

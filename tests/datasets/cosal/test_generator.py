@@ -407,6 +407,71 @@ def test_zero_examples():
     assert data["text"].shape == (0,)
 
 
+# --- Augmentation ----------------------------------------------------------
+
+
+def test_no_augmentation_gives_the_plain_examples():
+    plain = cosal.generate(50, seed=21)
+    same = cosal.generate(50, seed=21, jitter=0, integer_coordinates=0.0)
+    for key in KEYS:
+        np.testing.assert_array_equal(plain[key], same[key])
+
+
+@pytest.mark.parametrize(
+    "option", [dict(jitter=2), dict(integer_coordinates=1.0)]
+)
+def test_augmentation_keeps_the_scene_and_moves_pixels(option):
+    plain = cosal.generate(100, seed=22)
+    augmented = cosal.generate(100, seed=22, **option)
+    for key in ("text", "tile_shapes", "tile_colors"):
+        np.testing.assert_array_equal(plain[key], augmented[key])
+    changed = np.mean(plain["shape_map"] != augmented["shape_map"])
+    assert 0.01 < changed < 0.2
+    # Still one colour per shape, each in its own tile.
+    for k in range(100):
+        for shape in range(1, 10):
+            pixels = augmented["shape_map"][k] == shape
+            assert pixels.any()
+            assert len(np.unique(augmented["label"][k][pixels])) == 1
+
+
+def test_jitter_moves_each_shape_by_whole_pixels_within_reach():
+    plain = cosal.generate(30, seed=23)
+    moved = cosal.generate(30, seed=23, jitter=1)
+    for k in range(30):
+        for shape in range(1, 10):
+            before = np.argwhere(plain["shape_map"][k] == shape)
+            after = np.argwhere(moved["shape_map"][k] == shape)
+            # A shape well inside its tile keeps its size and moves by a
+            # whole (dy, dx) with |dy|, |dx| <= 1.
+            if len(before) == len(after):
+                shift = after.min(axis=0) - before.min(axis=0)
+                assert np.abs(shift).max() <= 1
+                np.testing.assert_array_equal(before + shift, after)
+
+
+def test_integer_coordinates_snap_to_the_pixel_grid():
+    data = cosal.generate(200, seed=24, integer_coordinates=1.0)
+    rectangles = data["shape_map"] == SHAPE_ID["rectangle"]
+    plain = cosal.generate(200, seed=24)["shape_map"] == SHAPE_ID["rectangle"]
+    # Corners at whole pixels tested at the pixel's corner: the rectangle
+    # spans round(x1) - round(x0) + 1 pixels, never fewer than the
+    # centre-tested one minus one.
+    assert np.all(rectangles.sum((1, 2)) >= plain.sum((1, 2)) * 0.7)
+    assert not np.array_equal(rectangles, plain)
+
+
+@pytest.mark.parametrize("share", [0.3, 0.7])
+def test_integer_coordinates_share_is_the_share_of_examples(share):
+    plain = cosal.generate(400, seed=25)
+    mixed = cosal.generate(400, seed=25, integer_coordinates=share)
+    integer = cosal.generate(400, seed=25, integer_coordinates=1.0)
+    is_plain = np.all(plain["shape_map"] == mixed["shape_map"], axis=(1, 2))
+    is_integer = np.all(integer["shape_map"] == mixed["shape_map"], axis=(1, 2))
+    assert np.all(is_plain | is_integer)
+    assert abs(np.mean(is_integer & ~is_plain) - share) < 0.08
+
+
 # --- Bad input -------------------------------------------------------------
 
 
@@ -429,6 +494,12 @@ def test_zero_examples():
         (dict(start_index=-5), ValueError, "start_index"),
         (dict(shuffle_sentences=1), TypeError, "shuffle_sentences"),
         (dict(seed_from_first_direct_only="yes"), TypeError, "first_direct"),
+        (dict(jitter=-1), ValueError, "jitter"),
+        (dict(jitter=5), ValueError, r"jitter.*0\.\.4"),
+        (dict(jitter=1.0), TypeError, "jitter"),
+        (dict(integer_coordinates=1.5), ValueError, "integer_coordinates"),
+        (dict(integer_coordinates=True), TypeError, "integer_coordinates"),
+        (dict(integer_coordinates="all"), TypeError, "integer_coordinates"),
     ],
 )
 def test_bad_arguments_are_rejected(kwargs, error, match):
