@@ -94,6 +94,10 @@ class ConvGRUFusion(keras.layers.Layer):
             (or sentences). Defaults to the Keras mask of `text_features`,
             else every position counts. Padding never receives attention;
             an all-padding row attends to nothing (zero context vectors).
+        word_features: optional float tensor `(batch, L, E)`, context-free
+            features of each sentence's words (e.g. the sum of its word
+            embeddings) that `RelationalTextAttention` matches regions
+            against; needs `relation_kernel_size`.
         training: bool, the termination gate's mode (see `TerminationGate`).
         return_details: bool, also return the per-step maps.
 
@@ -156,7 +160,12 @@ class ConvGRUFusion(keras.layers.Layer):
         self.early_exit = early_exit
         self.relation_kernel_size = relation_kernel_size
 
-    def build(self, image_features_shape, text_features_shape):
+    def build(
+        self,
+        image_features_shape,
+        text_features_shape,
+        word_features_shape=None,
+    ):
         check_rank(
             image_features_shape, 4, "image_features", "(batch, M, N, D)"
         )
@@ -187,7 +196,12 @@ class ConvGRUFusion(keras.layers.Layer):
                 dtype=self.dtype_policy,
                 name="attention",
             )
-        self.attention.build(state_shape, text_features_shape)
+        if self.relation_kernel_size is None:
+            self.attention.build(state_shape, text_features_shape)
+        else:
+            self.attention.build(
+                state_shape, text_features_shape, word_features_shape
+            )
         self.conv_gru = ConvGRU(
             self.units,
             kernel_size=self.kernel_size,
@@ -217,6 +231,7 @@ class ConvGRUFusion(keras.layers.Layer):
         image_features,
         text_features,
         text_mask=None,
+        word_features=None,
         training=None,
         return_details=False,
     ):
@@ -241,12 +256,13 @@ class ConvGRUFusion(keras.layers.Layer):
         state = image_features
         if self.input_projection is not None:
             state = self.input_projection(state)
+        text = self._text(text_features, text_mask, word_features)
         if self.early_exit and not training and self.max_steps > 1:
-            details = self._early_exit_loop(state, text_features, text_mask)
+            details = self._early_exit_loop(state, text)
             return details if return_details else details["fusion"]
         step_outputs, states, attention = [], [], []
         for _ in range(self.max_steps):
-            output, state, weights = self._step(state, text_features, text_mask)
+            output, state, weights = self._step(state, text)
             step_outputs.append(output)
             states.append(state)
             attention.append(weights)
@@ -262,15 +278,33 @@ class ConvGRUFusion(keras.layers.Layer):
             **{key: value for key, value in gate.items() if key != "weights"},
         }
 
-    def _step(self, state, text_features, text_mask):
+    def _text(self, text_features, text_mask, word_features):
+        """The attention's arguments besides the state."""
+        text = {"value": text_features, "mask": text_mask}
+        if word_features is not None:
+            if self.relation_kernel_size is None:
+                raise ValueError(
+                    "`word_features` are read by the relational attention "
+                    "only: pass `relation_kernel_size` to use them."
+                )
+            check_same_batch(
+                {
+                    "text_features": text_features.shape,
+                    "word_features": word_features.shape,
+                }
+            )
+            text["word_features"] = word_features
+        return text
+
+    def _step(self, state, text):
         """One step of Algorithm 1: `(O^t, S_{t+1}, attention weights)`."""
         context, weights = self.attention(
-            state, text_features, mask=text_mask, return_attention_scores=True
+            state, **text, return_attention_scores=True
         )
         output, state = self.conv_gru(state, context)
         return output, state, weights
 
-    def _early_exit_loop(self, state, text_features, text_mask):
+    def _early_exit_loop(self, state, text):
         """Inference with a dynamic exit; see `early_exit` in the docstring.
 
         Keeps each region's best log beta so far and the output of that
@@ -281,7 +315,7 @@ class ConvGRUFusion(keras.layers.Layer):
         gate = self.termination_gate
         batch, height, width = ops.shape(state)[:3]
         regions = (batch, height, width)
-        length = ops.shape(text_features)[1]
+        length = ops.shape(text["value"])[1]
 
         def undecided(step, state, best, remaining, *buffers):
             return ops.logical_and(
@@ -289,7 +323,7 @@ class ConvGRUFusion(keras.layers.Layer):
             )
 
         def body(step, state, best, remaining, outputs, attention, log_beta):
-            output, state, weights = self._step(state, text_features, text_mask)
+            output, state, weights = self._step(state, text)
             logits = gate.gate_logits(state)
             step_log_beta = remaining + ops.where(
                 step == num_steps - 1, 0.0, ops.log_sigmoid(logits)

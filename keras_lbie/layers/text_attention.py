@@ -115,15 +115,28 @@ class TextAttention(keras.layers.Layer):
                 )
 
     def call(self, query, value, mask=None, return_attention_scores=False):
+        mask = self._checked_mask(query, value, mask)
+        return self._attend(
+            self.attention_logits(query, value),
+            value,
+            mask,
+            return_attention_scores,
+        )
+
+    def _checked_mask(self, query, value, mask):
+        """The mask to use (given or Keras's), once the shapes are checked."""
         if mask is None:
             mask = getattr(value, "_keras_mask", None)
         self._check_shapes(
             query.shape, value.shape, None if mask is None else mask.shape
         )
         self._check_built_channels(query.shape, value.shape)
+        return mask
+
+    def _attend(self, scores, value, mask, return_attention_scores):
+        """The masked softmax of float32 `scores` and the attended value."""
         # The softmax runs in float32 whatever the compute dtype: its
         # normalising sum is where half precision loses the most.
-        scores = self.attention_logits(query, value)
         if mask is None:
             weights = ops.softmax(scores, axis=-1)
         else:

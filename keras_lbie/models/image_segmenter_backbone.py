@@ -68,7 +68,8 @@ class ImageSegmenterBackbone(Backbone):
             encoder stride `S / M`.
         encode_text: callable, the int32 token ids input → `(U, mask)`:
             the text features `(batch, L, K)` and the bool `(batch, L)` of
-            the positions to attend to.
+            the positions to attend to; or `(U, mask, W)` with the
+            `word_features` `(batch, L, E)` of `RelationalTextAttention`.
         fusion_units, max_steps, attention_units, use_attention,
         termination_mode, temperature, seed, early_exit,
         relation_kernel_size: the `ConvGRUFusion` arguments (its `units`
@@ -121,9 +122,13 @@ class ImageSegmenterBackbone(Backbone):
             token_ids_shape, dtype="int32", name="token_ids"
         )
         features, factor = encode_image(image_input)
-        text, text_mask = encode_text(token_ids_input)
+        text, text_mask, *word_features = encode_text(token_ids_input)
         details = fusion(
-            features, text, text_mask=text_mask, return_details=True
+            features,
+            text,
+            text_mask=text_mask,
+            word_features=word_features[0] if word_features else None,
+            return_details=True,
         )
         outputs = segmentation_head(
             details,

@@ -355,3 +355,20 @@ def test_relation_kernel_size_attends_with_relational_attention():
     np.testing.assert_allclose(weights.sum(-1)[mask.any(-1)], 1.0, atol=1e-5)
     restored = ConvGRUFusion.from_config(fusion.get_config())
     assert restored.relation_kernel_size == 3
+
+
+def test_word_features_reach_the_relational_attention():
+    image, text, mask = random_inputs()
+    words = np.random.default_rng(5).normal(size=(*text.shape[:2], 7))
+    words = words.astype("float32")
+    fusion = ConvGRUFusion(UNITS, max_steps=2, relation_kernel_size=3)
+    with_words = fusion(image, text, text_mask=mask, word_features=words)
+    assert fusion.attention.mention_key_dense.kernel.shape[0] == 7
+    other = fusion(image, text, text_mask=mask, word_features=words * 2.0)
+    assert not np.allclose(with_words, other)
+
+
+def test_word_features_need_the_relational_attention():
+    image, text, mask = random_inputs()
+    with pytest.raises(ValueError, match="relation_kernel_size"):
+        ConvGRUFusion(UNITS)(image, text, text_mask=mask, word_features=text)

@@ -86,6 +86,11 @@ class LBIESegmenterBackbone(ImageSegmenterBackbone):
             `ConvGRUFusion`); `"logits"` and `"stop_step"` are unchanged,
             the per-step outputs of steps that did not run are zero (their
             `"log_stop_probabilities"` are `-inf`).
+        relation_kernel_size: None for the paper's attention, or an odd
+            int: attend with `RelationalTextAttention` of that reach in
+            regions, its `word_features` each sentence's sum of word
+            embeddings (a separate `embedding_dim` table,
+            "word_bag_embedding").
         **kwargs: standard model arguments (`name`, ...).
 
     Inputs:
@@ -181,10 +186,27 @@ class LBIESegmenterBackbone(ImageSegmenterBackbone):
                 x = layer(x)
             return x, factor
 
+        # The relational attention matches regions against the words a
+        # sentence holds, read one at a time (see RelationalTextAttention).
+        word_embedding = None
+        if relation_kernel_size is not None:
+            word_embedding = keras.layers.Embedding(
+                vocabulary_size, embedding_dim, name="word_bag_embedding"
+            )
+
         def encode_text(token_ids):
             sentences = text_encoder(token_ids)
             # A sentence is attended to when it holds a word.
-            return sentences, ops.any(ops.not_equal(token_ids, 0), axis=-1)
+            words = ops.not_equal(token_ids, 0)
+            mask = ops.any(words, axis=-1)
+            if word_embedding is None:
+                return sentences, mask
+            bags = ops.sum(
+                word_embedding(token_ids)
+                * ops.cast(words, word_embedding.compute_dtype)[..., None],
+                axis=2,
+            )
+            return sentences, mask, bags
 
         super().__init__(
             token_ids_shape=(max_sentences, max_words),

@@ -144,6 +144,7 @@ class LBIESegmenterBackboneTest(TestCase):
         ("use_attention", {"use_attention": 1}, TypeError),
         ("baseline_steps", {"use_attention": False}, ValueError),
         ("seed", {"seed": 1.5}, TypeError),
+        ("relation_even", {"relation_kernel_size": 2}, ValueError),
     )
     def test_invalid_arguments(self, overrides, error):
         with self.assertRaises(error):
@@ -306,3 +307,21 @@ class LBIESegmenterBackboneTest(TestCase):
                 "stop_step": (4, 4, 4),
             },
         )
+
+    def test_relational_attention_basics(self):
+        backbone = self.run_backbone_test(
+            LBIESegmenterBackbone,
+            {**TINY, "relation_kernel_size": 3},
+            tiny_inputs()[0],
+            {
+                "logits": (4, 16, 16, 3),
+                "step_logits": (4, 3, 16, 16, 3),
+                "log_stop_probabilities": (4, 3, 16, 16),
+                "attention": (4, 3, 4, 4, 3),
+                "stop_step": (4, 4, 4),
+            },
+        )
+        # The mention map reads each sentence's bag of word embeddings.
+        bags = backbone.get_layer("word_bag_embedding")
+        mention_keys = backbone.get_layer("fusion").attention.mention_key_dense
+        self.assertEqual(mention_keys.kernel.shape[0], bags.output_dim)
