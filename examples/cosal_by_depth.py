@@ -35,6 +35,7 @@ import sys
 
 import cosal_table2
 import numpy as np
+import tensorflow as tf
 
 from keras_lbie.datasets import cosal
 from keras_lbie.models import LBIESegmenter
@@ -93,18 +94,22 @@ def tile_depths(text, tile_shapes):
     return depths, colours
 
 
-def score_by_depth(predictions, data):
-    """Per depth: tiles, pixel accuracy, and the relational-colour chance.
+def score_by_depth(predictions, data, stop_steps=None):
+    """Per depth: tiles, pixel accuracy, relational-colour chance, steps.
 
     Args:
         predictions: int array `(N, H, W)` of predicted class ids.
         data: the `cosal.generate` dict the predictions are for.
+        stop_steps: optional int array `(N, M, M)`, each region's 1-based
+            stop step (`M` divisible by the grid).
 
     Returns:
-        A dict from depth to `(tiles, accuracy, chance)`; `chance` is None
-        at depth 0.
+        A dict from depth to `(tiles, accuracy, chance, steps)`; `chance`
+        is None at depth 0; `steps` is None without `stop_steps`, else the
+        share of the depth's tile regions that stopped at step 1, 2, ...
     """
-    accuracy, chance = {}, {}
+    grid = cosal.GRID_SIZE
+    accuracy, chance, steps = {}, {}, {}
     for k, text in enumerate(data["text"]):
         depths, colours = tile_depths(text, data["tile_shapes"][k])
         relational = [c for t, c in colours.items() if depths[t] > 0]
@@ -118,14 +123,56 @@ def score_by_depth(predictions, data):
                 chance.setdefault(depth, []).append(
                     relational.count(stated) / len(relational)
                 )
+            if stop_steps is not None:
+                cells = stop_steps.shape[1] // grid
+                row, col = divmod(tile, grid)
+                steps.setdefault(depth, []).extend(
+                    stop_steps[
+                        k,
+                        row * cells : (row + 1) * cells,
+                        col * cells : (col + 1) * cells,
+                    ].ravel()
+                )
     return {
         depth: (
             len(values),
             float(np.mean(values)),
             float(np.mean(chance[depth])) if depth else None,
+            _shares(steps[depth]) if stop_steps is not None else None,
         )
         for depth, values in sorted(accuracy.items())
     }
+
+
+def _shares(steps):
+    """The share of each step 1 .. max(steps) among `steps`."""
+    counts = np.bincount(np.asarray(steps) - 1)
+    return tuple(float(c) for c in counts / counts.sum())
+
+
+def predict(segmenter, data, batch_size=100):
+    """`(classes (N, H, W), stop_step (N, M, M), 1-based)` of examples."""
+    backbone = tf.function(
+        lambda x: {
+            key: value
+            for key, value in segmenter.backbone(x, training=False).items()
+            if key in ("logits", "stop_step")
+        }
+    )
+    classes, stops = [], []
+    for start in range(0, len(data["text"]), batch_size):
+        stop = start + batch_size
+        outputs = backbone(
+            {
+                "image": tf.constant(data["image"][start:stop], "float32"),
+                "token_ids": segmenter.tokenizer(
+                    tf.constant(list(data["text"][start:stop]))
+                ),
+            }
+        )
+        classes.append(np.argmax(outputs["logits"], axis=-1))
+        stops.append(outputs["stop_step"].numpy() + 1)
+    return np.concatenate(classes), np.concatenate(stops)
 
 
 def scored_models():
@@ -189,15 +236,17 @@ def run_models(runs):
 def table(rows):
     lines = [
         "| model | num_direct | depth | tiles | pixels right | "
-        "chance among relational colours |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "chance among relational colours | regions stopping at step "
+        "1 / 2 / ... |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for (label, num_direct), by_depth in rows.items():
-        for depth, (tiles, accuracy, chance) in by_depth.items():
+        for depth, (tiles, accuracy, chance, steps) in by_depth.items():
             chance = "—" if chance is None else f"{chance:.3f}"
+            steps = " / ".join(f"{share:.0%}" for share in steps)
             lines.append(
                 f"| {label} | {num_direct} | {depth} | {tiles} | "
-                f"{accuracy:.3f} | {chance} |"
+                f"{accuracy:.3f} | {chance} | {steps} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -220,13 +269,9 @@ def main(argv=None):
     for label, (segmenter, settings) in models.items():
         for split in cosal_test_splits(settings, args.examples, args.seed):
             data = split.generate()
-            logits = segmenter.predict(
-                {"image": data["image"], "text": data["text"]},
-                batch_size=64,
-                verbose=0,
-            )
+            classes, stop_steps = predict(segmenter, data)
             rows[label, split.num_direct] = score_by_depth(
-                np.argmax(logits, axis=-1), data
+                classes, data, stop_steps
             )
     text = (
         "# CoSaL: pixels given the right colour, by sentence depth\n\n"
@@ -236,7 +281,9 @@ def main(argv=None):
         "colour; depth d + 1: a relational sentence names it from a tile "
         "of depth d. The last column is the score of a model that knows "
         "which colours the relational sentences mention but not which "
-        "tile each is about.\n\n" + table(rows)
+        "tile each is about; the last, how many of the depth's tile "
+        "regions each termination gate stopped at each step (1 for a "
+        "one-step model).\n\n" + table(rows)
     )
     with open(args.output, "w") as f:
         f.write(text)

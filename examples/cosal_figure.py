@@ -1,10 +1,11 @@
 """Draw the paper's Figure 5 for a trained CoSaL segmenter.
 
-    python examples/cosal_figure.py \\
-        --weights results/cosal_table2/... .weights.h5 --max-steps 4 \\
-        --output docs/cosal_figure5.png
+    python examples/cosal_figure.py --output docs/cosal_figure5.png
 
-Generates one CoSaL test example, edits it with the model and writes a PNG:
+Generates one CoSaL test example, edits it with the shipped `cosal` model
+(or a preset with `--weights`, e.g. a Table 2 cell's
+`--preset cosal_paper --weights results/cosal_table2/....weights.h5`) and
+writes a PNG:
 source, edited and target images, the region map of stopping steps, and the
 sentences coloured by the step at which the regions attended to them most
 (`keras_lbie.visualize.attention_figure`).
@@ -19,9 +20,10 @@ from keras_lbie.visualize import attention_figure
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--preset", default="cosal_paper")
+    parser.add_argument("--preset", default="cosal")
     parser.add_argument(
-        "--weights", required=True, help="backbone weights (.weights.h5)"
+        "--weights",
+        help="backbone weights (.weights.h5); default: the preset's own",
     )
     parser.add_argument("--max-steps", type=int, default=4)
     parser.add_argument("--num-direct", type=int, default=4)
@@ -30,9 +32,10 @@ def main():
     args = parser.parse_args()
 
     segmenter = LBIESegmenter.from_preset(
-        args.preset, load_weights=False, max_steps=args.max_steps
+        args.preset, load_weights=args.weights is None, max_steps=args.max_steps
     )
-    segmenter.backbone.load_weights(args.weights)
+    if args.weights:
+        segmenter.backbone.load_weights(args.weights)
     example = cosal.generate(
         1, num_direct=args.num_direct, seed=1, start_index=args.index
     )

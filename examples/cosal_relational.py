@@ -32,7 +32,7 @@ import shlex
 import sys
 
 import numpy as np
-import tensorflow as tf
+from cosal_by_depth import predict
 from cosal_by_depth import run_models
 from cosal_by_depth import tile_depths
 
@@ -40,38 +40,12 @@ from keras_lbie.datasets import cosal
 from keras_lbie.metrics import CoSaLRegionIoU
 from keras_lbie.training import cosal_test_splits
 
-_BATCH = 100
 _HEADER = (
     "| model | num_direct | budget | region IoU | direct px | "
     "relational px | stop step direct / relational | "
     "shuffled Δ | integer Δ |\n"
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
 )
-
-
-def predict(segmenter, data):
-    """`(classes (N, H, W), stop_step (N, M, N) 1-based)` of a split."""
-    backbone = tf.function(
-        lambda x: {
-            key: value
-            for key, value in segmenter.backbone(x, training=False).items()
-            if key in ("logits", "stop_step")
-        }
-    )
-    classes, stops = [], []
-    for start in range(0, len(data["text"]), _BATCH):
-        stop = start + _BATCH
-        outputs = backbone(
-            {
-                "image": tf.constant(data["image"][start:stop], "float32"),
-                "token_ids": segmenter.tokenizer(
-                    tf.constant(list(data["text"][start:stop]))
-                ),
-            }
-        )
-        classes.append(np.argmax(outputs["logits"], axis=-1))
-        stops.append(outputs["stop_step"].numpy() + 1)
-    return np.concatenate(classes), np.concatenate(stops)
 
 
 def region_iou(classes, data):

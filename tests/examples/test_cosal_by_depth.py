@@ -58,13 +58,27 @@ def test_score_by_depth_of_perfect_and_empty_predictions():
     data = cosal.generate(30, num_direct=8, seed=5)
     perfect = cosal_by_depth.score_by_depth(data["label"], data)
     assert set(perfect) == {0, 1}
-    assert perfect[0] == (30 * 8, 1.0, None)
+    assert perfect[0] == (30 * 8, 1.0, None, None)
     # One relational sentence: its colour is always the tile's.
-    assert perfect[1] == (30, 1.0, 1.0)
+    assert perfect[1] == (30, 1.0, 1.0, None)
     background = cosal_by_depth.score_by_depth(
         np.zeros_like(data["label"]), data
     )
-    assert all(accuracy == 0.0 for _, accuracy, _ in background.values())
+    assert all(score[1] == 0.0 for score in background.values())
+
+
+def test_stop_steps_by_depth_are_shares_of_the_tile_regions():
+    data = cosal.generate(10, num_direct=8, seed=6)
+    steps = np.ones((10, 6, 6), "int64")
+    # Every region of the relational tile stops at step 3.
+    for k, text in enumerate(data["text"]):
+        depths, _ = cosal_by_depth.tile_depths(text, data["tile_shapes"][k])
+        (tile,) = [t for t, depth in depths.items() if depth]
+        row, col = divmod(tile, 3)
+        steps[k, 2 * row : 2 * row + 2, 2 * col : 2 * col + 2] = 3
+    scores = cosal_by_depth.score_by_depth(data["label"], data, steps)
+    assert scores[0][3] == (1.0,)
+    assert scores[1][3] == (0.0, 0.0, 1.0)
 
 
 def test_relational_chance_is_the_share_of_matching_colours():
@@ -77,8 +91,8 @@ def test_relational_chance_is_the_share_of_matching_colours():
     expected = np.mean(
         [relational.count(c) / len(relational) for c in relational]
     )
-    chances = [chance for _, _, chance in scores.values() if chance]
-    tiles = [tiles for depth, (tiles, _, _) in scores.items() if depth]
+    chances = [score[2] for score in scores.values() if score[2]]
+    tiles = [score[0] for depth, score in scores.items() if depth]
     assert np.average(chances, weights=tiles) == pytest.approx(expected)
 
 
