@@ -111,7 +111,11 @@ def score_run(segmenter, num_direct, examples, seed, robustness):
 
 def budget(output_dir):
     with open(os.path.join(output_dir.partition("@")[0], "results.json")) as f:
-        results = json.load(f)
+        return budget_of(json.load(f))
+
+
+def budget_of(results):
+    """Training examples seen and minutes, from a run's results.json."""
     seen = results["train_steps"] * results["batch_size"]
     return f"{seen / 1000:.0f}k ex, {results['train_seconds'] / 60:.0f} min"
 
@@ -133,18 +137,48 @@ def format_row(label, num_direct, run_budget, row):
     )
 
 
+def logged_row(value):
+    """A table row from a run's results.json alone (`label=path`)."""
+    label, _, path = value.rpartition("=")
+    if not label or not os.path.isfile(path):
+        raise ValueError(
+            "`--logged` must be label=path of a results.json. Received: "
+            f"{value!r}"
+        )
+    with open(path) as f:
+        results = json.load(f)
+    seen = results["train_steps"] * results["batch_size"]
+    run_budget = (
+        f"{seen / 1000:.0f}k ex, {results['train_seconds'] / 60:.0f} min"
+    )
+    by_setting = results["metrics_by_num_direct"]
+    return "".join(
+        f"| {label} | {n} | {run_budget} | "
+        f"**{metrics['cosal_region_iou']:.4f}** "
+        f"({results['test_examples']} ex) | — | — | — | — | — |\n"
+        for n, metrics in by_setting.items()
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--run", action="append", required=True)
+    parser.add_argument("--run", action="append", default=[])
+    parser.add_argument(
+        "--logged",
+        action="append",
+        default=[],
+        help="label=results.json of a run whose network this version of "
+        "the package no longer builds: its own region IoU only",
+    )
     parser.add_argument("--examples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--robustness", action="store_true")
     parser.add_argument("--output", default="results/cosal_relational.md")
     args = parser.parse_args(argv)
     models = run_models(args.run)
-    lines = []
+    lines = [logged_row(value) for value in args.logged]
     for value, (label, (segmenter, settings)) in zip(
         args.run, models.items(), strict=True
     ):
@@ -165,7 +199,9 @@ def main(argv=None):
             "colour on tiles a direct / only a relational sentence "
             "describes. Stop step: 1-based, mean over the regions of those "
             "tiles. Δ: region IoU change with shuffled sentences and with "
-            "integer-coordinate rasterisation.\n\n" + _HEADER
+            "integer-coordinate rasterisation. Rows with only a region IoU "
+            "are runs of earlier designs (`--logged`), scored by "
+            "`train_cosal` itself on its first test examples.\n\n" + _HEADER
         )
         f.writelines(lines)
 

@@ -65,3 +65,22 @@ def test_budget_reads_the_run(tmp_path):
 def test_a_missing_run_is_a_named_error(tmp_path):
     with pytest.raises(ValueError, match="--run"):
         cosal_relational.main(["--run", f"x={tmp_path}"])
+
+
+def test_logged_rows_come_from_the_results(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(
+        json.dumps(
+            {
+                "train_steps": 1000,
+                "batch_size": 32,
+                "train_seconds": 600,
+                "test_examples": 2000,
+                "metrics_by_num_direct": {"4": {"cosal_region_iou": 0.5}},
+            }
+        )
+    )
+    row = cosal_relational.logged_row(f"old design={path}")
+    assert row.startswith("| old design | 4 | 32k ex, 10 min | **0.5000**")
+    with pytest.raises(ValueError, match="--logged"):
+        cosal_relational.logged_row(f"x={tmp_path / 'missing.json'}")
