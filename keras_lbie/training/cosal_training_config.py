@@ -11,8 +11,8 @@ from keras_lbie.utils.validation import check_positive_int
 
 STRATEGIES = ("one_device", "mirrored")
 TERMINATION_MODES = ("gumbel", "expected")
-PRECISIONS = ("auto", "float32", "bfloat16", "float16")
-JIT_COMPILE_MODES = (True, False, "auto")
+PRECISIONS = ("float32", "bfloat16", "float16", "auto")
+JIT_COMPILE_MODES = (True, False, "fusion")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,13 +54,15 @@ class CoSaLTrainingConfig:
         temperature_decay: float, per-step rate of the exponential Gumbel
             temperature schedule (minimum 0.5).
         strategy: "one_device" or "mirrored".
-        jit_compile: True XLA-compiles the whole training step, False
-            nothing, "auto" the fusion loop alone, where XLA is faster
-            than TensorFlow's CPU kernels (see `compile_for_training`).
-        precision: "auto", "float32", "bfloat16" or "float16", the compute
+        jit_compile: True XLA-compiles the whole training step, "fusion"
+            the fusion loop alone (see `compile_for_training`), False
+            nothing: the fastest real loop measured on CPU
+            (benchmarks/README.md, "Training loop").
+        precision: "float32", "bfloat16", "float16" or "auto", the compute
             dtype (mixed precision: float32 weights); "auto" picks float16
             on a GPU, bfloat16 on a CPU with native bf16, else float32
-            (see `resolve_precision`).
+            (see `resolve_precision`). float32 by default: bfloat16 was
+            no faster on a CPU with AMX-BF16 (benchmarks/README.md).
         history_examples: int >= 0, after every epoch the region IoU on
             the first `history_examples` examples of each test split is
             recorded with the training wall-clock so far (0: none).
@@ -92,8 +94,8 @@ class CoSaLTrainingConfig:
     cosine_decay: bool = False
     temperature_decay: float = 1e-4
     strategy: str = "one_device"
-    jit_compile: bool | str = "auto"
-    precision: str = "auto"
+    jit_compile: bool | str = False
+    precision: str = "float32"
     history_examples: int = 1000
 
     def __post_init__(self):
@@ -311,7 +313,7 @@ def add_fit_arguments(parser, defaults):
     """Adds the flags every training run has: how long, how fast, where.
 
     `--epochs`, `--batch-size`, `--learning-rate`, `--temperature-decay`,
-    `--strategy` and `--jit-compile` / `--no-jit-compile` (neither: the
+    `--strategy` and `--jit-compile` / `--jit-compile-fusion` (neither: the
     config's default), defaulting to the fields of the same names of
     `defaults`, a training config.
     """
@@ -339,11 +341,11 @@ def add_fit_arguments(parser, defaults):
         help="XLA-compile the whole training step",
     )
     jit_compile.add_argument(
-        "--no-jit-compile",
+        "--jit-compile-fusion",
         action="store_const",
-        const=False,
+        const="fusion",
         dest="jit_compile",
-        help="no XLA (default: CoSaL compiles the fusion loop alone)",
+        help="XLA-compile the fusion loop alone",
     )
 
 

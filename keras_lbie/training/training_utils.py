@@ -19,10 +19,9 @@ PRECISION_POLICIES = {
     "bfloat16": "mixed_bfloat16",
     "float16": "mixed_float16",
 }
-# The layers of a segmentation backbone that run faster as their own XLA
-# function than on TensorFlow's CPU kernels (benchmarks/README.md, "Where
-# XLA helps"): the fusion loop's many small ops. The encoders' convolutions
-# are faster on oneDNN, so the rest of the step is not compiled.
+# What `jit_compile="fusion"` compiles: the fusion loop's many small ops,
+# where XLA beats TensorFlow's CPU kernels, unlike the convolutions
+# (benchmarks/README.md, "Where XLA helps").
 XLA_LAYERS = ("fusion",)
 
 
@@ -107,11 +106,11 @@ def compile_for_training(backbone, optimizer, jit_compile):
         backbone: an `ImageSegmenterBackbone`.
         optimizer: a Keras optimizer.
         jit_compile: True XLA-compiles the whole training step, False
-            nothing, `"auto"` the layers of `XLA_LAYERS` alone, each as
+            nothing, `"fusion"` the layers of `XLA_LAYERS` alone, each as
             its own XLA function inside a step run by TensorFlow's kernels.
     """
     backbone.compile(optimizer=optimizer, jit_compile=jit_compile is True)
-    if jit_compile == "auto":
+    if jit_compile == "fusion":
         for name in XLA_LAYERS:
             jit_compile_layer(backbone.get_layer(name))
 
