@@ -190,6 +190,17 @@ def markdown(rows, args, command):
     )
 
 
+def _flags(args):
+    """The command line, with `DIR` for the baseline and no `--readme`."""
+    flags, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip or arg == "--readme":
+            skip = not skip
+            continue
+        flags.append("DIR" if arg == args.baseline else arg)
+    return flags
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", required=True)
@@ -219,10 +230,7 @@ def main():
         args.accuracy_epochs,
         VARIANTS[:2] if args.skip_auto else VARIANTS,
     )
-    command = " ".join(
-        ["python benchmarks/training_speedup.py"]
-        + ["DIR" if arg == args.baseline else arg for arg in sys.argv[1:]]
-    )
+    command = " ".join(["python benchmarks/training_speedup.py", *_flags(args)])
     body = markdown(rows, args, command)
     publish(args, SECTION, body, rows)
 
