@@ -21,9 +21,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
+from keras_lbie.utils.hardware import BF16_FLAGS  # noqa: E402
+from keras_lbie.utils.hardware import bf16_native  # noqa: E402
+from keras_lbie.utils.hardware import cpu_flags  # noqa: E402
+from keras_lbie.utils.hardware import cpuinfo_lines  # noqa: E402
+
 DTYPES = ("float32", "bfloat16")
-# /proc/cpuinfo flags of native bf16 matrix arithmetic on x86.
-BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 def measure_peak(size=(2048, 4096), repeats=5, dtypes=DTYPES):
@@ -73,25 +76,12 @@ def _matmul_gflops(size, dtype, jit_compile, repeats):
     return 2 * size**3 / best / 1e9
 
 
-def cpu_flags():
-    """The CPU's feature flags from /proc/cpuinfo (empty elsewhere)."""
-    for line in _cpuinfo_lines():
-        if line.startswith("flags"):
-            return set(line.split(":", 1)[1].split())
-    return set()
-
-
-def bf16_native():
-    """Whether the CPU has native bf16 matrix arithmetic."""
-    return any(flag in cpu_flags() for flag in BF16_FLAGS)
-
-
 def machine_info():
     """CPU model, logical cores and library versions, for the tables."""
     model = next(
         (
             line.split(":", 1)[1].strip()
-            for line in _cpuinfo_lines()
+            for line in cpuinfo_lines()
             if line.startswith("model name")
         ),
         platform.processor() or platform.machine(),
@@ -105,14 +95,6 @@ def machine_info():
         "tensorflow": tf.__version__,
         "python": platform.python_version(),
     }
-
-
-def _cpuinfo_lines():
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            return cpuinfo.read().splitlines()
-    except OSError:
-        return []
 
 
 def main():

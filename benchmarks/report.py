@@ -5,6 +5,7 @@ comments, `<!-- NAME:start -->` and `<!-- NAME:end -->`, so a script
 rewrites its section and leaves the prose around it as written.
 """
 
+import json
 import os
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md")
@@ -48,6 +49,17 @@ def readme_path(args):
     nowhere on a `--quick` smoke run.
     """
     return args.readme or (None if args.quick else README)
+
+
+def publish(args, name, body, data):
+    """Writes section `name` where `readme_path(args)` says, then prints.
+
+    Prints `data` as JSON with `--json`, else the section's `body`.
+    """
+    readme = readme_path(args)
+    if readme:
+        write_section(readme, name, body)
+    print(json.dumps(data) if args.json else body)
 
 
 def table(header, rows):

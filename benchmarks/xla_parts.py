@@ -22,9 +22,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from report import readme_path  # noqa: E402
+from report import publish  # noqa: E402
 from report import table  # noqa: E402
-from report import write_section  # noqa: E402
 from throughput import median_seconds  # noqa: E402
 from workloads import BENCHMARKS  # noqa: E402
 
@@ -155,10 +154,7 @@ def main():
         " --quick" if args.quick else ""
     )
     body = markdown(rows, args.preset, batch_size, command)
-    readme = readme_path(args)
-    if readme:
-        write_section(readme, SECTION, body)
-    print(json.dumps(rows) if args.json else body)
+    publish(args, SECTION, body, rows)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,9 @@ class GumbelTemperatureScheduler(keras.callbacks.Callback):
         ]
 
     def on_train_begin(self, logs=None):
-        if not self._gates():
+        # Found once: no walk over the model's layers at every batch.
+        self.gates = self._gates()
+        if not self.gates:
             raise ValueError(
                 "GumbelTemperatureScheduler found no built TerminationGate in "
                 "the model: there is no temperature to anneal."
@@ -80,12 +82,12 @@ class GumbelTemperatureScheduler(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         temperature = self.schedule(self.step)
         check_temperature(temperature, "schedule(step)")
-        for gate in self._gates():
+        for gate in self.gates:
             gate.temperature_variable.assign(temperature)
         self.step += 1
 
     def on_epoch_end(self, epoch, logs=None):
-        temperature = float(self._gates()[0].temperature_variable.numpy())
+        temperature = float(self.gates[0].temperature_variable.numpy())
         if logs is not None:
             logs["gumbel_temperature"] = temperature
         if self.verbose:

@@ -73,6 +73,10 @@ class HierarchicalTextEncoder(keras.layers.Layer):
             token_ids_shape, 3, "token_ids", "(batch, sentences, length)"
         )
         batch, sentences, length = token_ids_shape
+        # Sentences and descriptions are short: Python-unrolled steps train
+        # ~1.2x faster on CPU than a `while_loop` (same weights, same maths;
+        # benchmarks/README.md). Unrolling needs the step count.
+        unroll = length is not None and sentences is not None
         self.embedding = keras.layers.Embedding(
             self.vocabulary_size,
             self.embedding_dim,
@@ -83,7 +87,10 @@ class HierarchicalTextEncoder(keras.layers.Layer):
         self.embedding.build((None, length))
         self.word_encoder = keras.layers.Bidirectional(
             keras.layers.LSTM(
-                self.word_units, dtype=self.dtype_policy, name="word_lstm"
+                self.word_units,
+                unroll=unroll,
+                dtype=self.dtype_policy,
+                name="word_lstm",
             ),
             dtype=self.dtype_policy,
             name="word_bilstm",
@@ -93,6 +100,7 @@ class HierarchicalTextEncoder(keras.layers.Layer):
             self.sentence_units,
             return_sequences=True,
             zero_output_for_mask=True,
+            unroll=unroll,
             dtype=self.dtype_policy,
             name="sentence_lstm",
         )

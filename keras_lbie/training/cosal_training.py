@@ -14,7 +14,10 @@ from keras_lbie.models import LBIESegmenter
 from keras_lbie.training.cosal_split import cosal_test_splits
 from keras_lbie.training.cosal_split import cosal_train_splits
 from keras_lbie.training.training_utils import checkpoint_callback
+from keras_lbie.training.training_utils import compile_for_training
 from keras_lbie.training.training_utils import distribution_strategy
+from keras_lbie.training.training_utils import precision_policy
+from keras_lbie.training.training_utils import resolve_precision
 from keras_lbie.training.training_utils import temperature_callbacks
 
 # Test examples per forward pass of `evaluate_cosal`.
@@ -49,13 +52,18 @@ def train_cosal(config, output_dir, verbose="auto"):
     """
     keras.utils.set_random_seed(config.seed)
     os.makedirs(output_dir, exist_ok=True)
-    with distribution_strategy(config.strategy).scope():
+    precision = resolve_precision(config.precision)
+    with (
+        distribution_strategy(config.strategy).scope(),
+        precision_policy(precision),
+    ):
         segmenter = LBIESegmenter.from_preset(
             config.preset, load_weights=False, **config.overrides()
         )
-        segmenter.backbone.compile(
-            optimizer=keras.optimizers.Adam(_learning_rate(config)),
-            jit_compile=config.jit_compile,
+        compile_for_training(
+            segmenter.backbone,
+            keras.optimizers.Adam(_learning_rate(config)),
+            config.jit_compile,
         )
     train = _train_dataset(config, segmenter)
     backbone_config = segmenter.backbone.get_config()
@@ -107,6 +115,7 @@ def train_cosal(config, output_dir, verbose="auto"):
         "object_weight": config.object_weight,
         "strategy": config.strategy,
         "jit_compile": config.jit_compile,
+        "precision": precision,
         "train_seconds": round(train_seconds - iou_history.seconds, 1),
         "final_loss": float(history.history["loss"][-1]),
         "metrics": metrics,

@@ -11,6 +11,8 @@ from keras_lbie.utils.validation import check_positive_int
 
 STRATEGIES = ("one_device", "mirrored")
 TERMINATION_MODES = ("gumbel", "expected")
+PRECISIONS = ("float32", "bfloat16", "float16", "auto")
+JIT_COMPILE_MODES = (True, False, "fusion")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +54,15 @@ class CoSaLTrainingConfig:
         temperature_decay: float, per-step rate of the exponential Gumbel
             temperature schedule (minimum 0.5).
         strategy: "one_device" or "mirrored".
-        jit_compile: bool, XLA-compile the training step.
+        jit_compile: True XLA-compiles the whole training step, "fusion"
+            the fusion loop alone (see `compile_for_training`), False
+            nothing: the fastest real loop measured on CPU
+            (benchmarks/README.md, "Training loop").
+        precision: "float32", "bfloat16", "float16" or "auto", the compute
+            dtype (mixed precision: float32 weights); "auto" picks float16
+            on a GPU, bfloat16 on a CPU with native bf16, else float32
+            (see `resolve_precision`). float32 by default: bfloat16 was
+            no faster on a CPU with AMX-BF16 (benchmarks/README.md).
         history_examples: int >= 0, after every epoch the region IoU on
             the first `history_examples` examples of each test split is
             recorded with the training wall-clock so far (0: none).
@@ -84,7 +94,8 @@ class CoSaLTrainingConfig:
     cosine_decay: bool = False
     temperature_decay: float = 1e-4
     strategy: str = "one_device"
-    jit_compile: bool = False
+    jit_compile: bool | str = False
+    precision: str = "float32"
     history_examples: int = 1000
 
     def __post_init__(self):
@@ -93,6 +104,8 @@ class CoSaLTrainingConfig:
         check_positive_int(self.batch_size, "batch_size")
         if self.history_examples:
             check_positive_int(self.history_examples, "history_examples")
+        _check_choice(self.jit_compile, JIT_COMPILE_MODES, "jit_compile")
+        _check_choice(self.precision, PRECISIONS, "precision")
         if self.batches_per_setting < 1:
             raise ValueError(
                 f"The training split ({self.train_examples} examples over "
@@ -127,6 +140,7 @@ class CoSaLTrainingConfig:
             temperature_decay=args.temperature_decay,
             strategy=args.strategy,
             jit_compile=args.jit_compile,
+            precision=args.precision,
             history_examples=args.history_examples,
         )
 
@@ -170,6 +184,16 @@ class CoSaLTrainingConfig:
         if not self.use_attention:
             overrides["use_attention"] = False
         return {"seed": self.seed, **overrides}
+
+
+def _check_choice(value, choices, name):
+    # `True == 1`: compare types too, so that 1 is not taken for True.
+    if not any(
+        type(value) is type(choice) and value == choice for choice in choices
+    ):
+        raise ValueError(
+            f"`{name}` must be one of {choices}. Received: {value!r}"
+        )
 
 
 def _positive_int_list(text):
@@ -265,6 +289,13 @@ def add_training_arguments(parser, default_preset):
     )
     add_fit_arguments(parser, defaults)
     parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=defaults.precision,
+        help="compute dtype; auto: float16 on a GPU, bfloat16 on a CPU with "
+        "native bf16, else float32",
+    )
+    parser.add_argument(
         "--cosine-decay",
         action="store_true",
         help="decay the learning rate to 0 over training (cosine)",
@@ -282,8 +313,9 @@ def add_fit_arguments(parser, defaults):
     """Adds the flags every training run has: how long, how fast, where.
 
     `--epochs`, `--batch-size`, `--learning-rate`, `--temperature-decay`,
-    `--strategy` and `--jit-compile`, defaulting to the fields of the same
-    names of `defaults`, a training config.
+    `--strategy` and `--jit-compile` / `--jit-compile-fusion` (neither: the
+    config's default), defaulting to the fields of the same names of
+    `defaults`, a training config.
     """
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
@@ -300,7 +332,21 @@ def add_fit_arguments(parser, defaults):
     parser.add_argument(
         "--strategy", choices=STRATEGIES, default=defaults.strategy
     )
-    parser.add_argument("--jit-compile", action="store_true")
+    jit_compile = parser.add_mutually_exclusive_group()
+    jit_compile.add_argument(
+        "--jit-compile",
+        action="store_const",
+        const=True,
+        default=defaults.jit_compile,
+        help="XLA-compile the whole training step",
+    )
+    jit_compile.add_argument(
+        "--jit-compile-fusion",
+        action="store_const",
+        const="fusion",
+        dest="jit_compile",
+        help="XLA-compile the fusion loop alone",
+    )
 
 
 def add_num_direct_argument(

@@ -1,5 +1,7 @@
-"""What the CoSaL and ReferIt training runs share: strategy, callbacks."""
+"""What the CoSaL and ReferIt training runs share: strategy, precision,
+XLA, callbacks."""
 
+import contextlib
 import os
 
 import keras
@@ -7,9 +9,20 @@ import tensorflow as tf
 
 from keras_lbie.callbacks import GumbelTemperatureScheduler
 from keras_lbie.callbacks import exponential_temperature_schedule
+from keras_lbie.utils.hardware import bf16_native
 
 # The Gumbel-softmax temperature never anneals below this.
 MINIMUM_TEMPERATURE = 0.5
+# The Keras dtype policy of each training precision.
+PRECISION_POLICIES = {
+    "float32": "float32",
+    "bfloat16": "mixed_bfloat16",
+    "float16": "mixed_float16",
+}
+# What `jit_compile="fusion"` compiles: the fusion loop's many small ops,
+# where XLA beats TensorFlow's CPU kernels, unlike the convolutions
+# (benchmarks/README.md, "Where XLA helps").
+XLA_LAYERS = ("fusion",)
 
 
 def distribution_strategy(name):
@@ -54,3 +67,58 @@ def temperature_callbacks(backbone_config, rate):
             )
         )
     ]
+
+
+def resolve_precision(precision):
+    """The compute dtype of a run: `precision`, or what `"auto"` picks.
+
+    `"auto"` picks float16 (with loss scaling) where TensorFlow sees a
+    GPU, bfloat16 on a CPU with native bf16 arithmetic (AVX512-BF16 or
+    AMX-BF16), else float32.
+    """
+    if precision != "auto":
+        return precision
+    if tf.config.list_physical_devices("GPU"):
+        return "float16"
+    return "bfloat16" if bf16_native() else "float32"
+
+
+@contextlib.contextmanager
+def precision_policy(precision):
+    """Builds models in `precision` ("float32", "bfloat16" or "float16").
+
+    Sets Keras's global dtype policy (mixed: float32 weights, the compute
+    in `precision`) and restores the previous one on exit; `compile` then
+    scales the loss of a float16 model.
+    """
+    previous = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy(PRECISION_POLICIES[precision])
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def compile_for_training(backbone, optimizer, jit_compile):
+    """Compiles a segmentation backbone to train its own objective.
+
+    Args:
+        backbone: an `ImageSegmenterBackbone`.
+        optimizer: a Keras optimizer.
+        jit_compile: True XLA-compiles the whole training step, False
+            nothing, `"fusion"` the layers of `XLA_LAYERS` alone, each as
+            its own XLA function inside a step run by TensorFlow's kernels.
+    """
+    backbone.compile(optimizer=optimizer, jit_compile=jit_compile is True)
+    if jit_compile == "fusion":
+        for name in XLA_LAYERS:
+            jit_compile_layer(backbone.get_layer(name))
+
+
+def jit_compile_layer(layer):
+    """Runs `layer`'s `call` as an XLA-compiled `tf.function` from now on.
+
+    Training and inference alike; gradients flow through it. The layer's
+    config and weights are unchanged, so it saves and loads as before.
+    """
+    layer.call = tf.function(layer.call, jit_compile=True)

@@ -107,3 +107,19 @@ def test_grid_gives_slow_presets_their_own_timing():
 def test_quick_grid_keeps_the_quick_timing():
     args = _grid(quick=True)[("referit_paper", "train", False, "float32")]
     assert not any(arg.startswith("--steps=") for arg in args)
+
+
+def test_training_loop_lines_give_the_real_over_bare_target():
+    loops = {
+        "cosal_paper": {
+            "real_examples_per_s": 470.0,
+            "bare_examples_per_s": 500.0,
+            "real_over_bare": 0.94,
+        },
+        "cosal": {"error": "boom"},
+    }
+    body = "\n\n".join(run_all.training_loop_lines(loops))
+    assert "| cosal_paper | 470.0 | 500.0 | 94% |" in body
+    assert "bare step on `cosal_paper`: 94%, **met**." in body
+    assert "on `cosal`: failed to measure." in body
+    assert run_all.training_loop_lines({}) == []

@@ -130,3 +130,26 @@ def test_encoder_overrides_reach_the_backbone():
 def test_rejects_runs_without_a_batch(kwargs, message):
     with pytest.raises(ValueError, match=message):
         CoSaLTrainingConfig(**kwargs)
+
+
+def test_precision_and_jit_compile_flags():
+    assert CoSaLTrainingConfig().precision == "float32"
+    assert CoSaLTrainingConfig().jit_compile is False
+    config = CoSaLTrainingConfig.from_args(parse("--precision", "bfloat16"))
+    assert config.precision == "bfloat16"
+    assert CoSaLTrainingConfig.from_args(parse("--jit-compile")).jit_compile
+    fusion = CoSaLTrainingConfig.from_args(parse("--jit-compile-fusion"))
+    assert fusion.jit_compile == "fusion"
+    with pytest.raises(SystemExit):
+        parse("--jit-compile", "--jit-compile-fusion")
+    with pytest.raises(SystemExit):
+        parse("--precision", "float64")
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("precision", "float64"), ("jit_compile", "auto"), ("jit_compile", 1)],
+)
+def test_bad_precision_or_jit_compile_is_named(field, value):
+    with pytest.raises(ValueError, match=f"`{field}` must be one of"):
+        CoSaLTrainingConfig(**{field: value})
