@@ -282,6 +282,8 @@ class LBIESegmenterTest(TestCase):
             segmenter.edit(image, 3)
         with self.assertRaisesRegex(ValueError, "batch_size"):
             segmenter.edit(image, texts, batch_size=0)
+        with self.assertRaisesRegex(ValueError, "batch is empty"):
+            segmenter.edit(image[:0], [])
         with self.assertRaisesRegex(TypeError, "return_details"):
             segmenter.edit(image, texts, return_details="yes")
 
