@@ -58,6 +58,38 @@ def attended_sentences(attention, stop_step, sentence_mask=None):
     return pairs
 
 
+def attended_by_region(attention, stop_step):
+    """Returns the sentence each region attends to most at each step.
+
+    The per-region view of `attended_sentences` (the paper's Figure 5
+    averages over the regions): at step `t`, region `(m, n)` attends to
+    `argmax_j attention[t, m, n, j]` (ties go to the lowest index) while it
+    runs, i.e. while `stop_step[m, n] >= t`; a region that stopped earlier
+    no longer contributes to the edit and gets -1.
+
+    Args:
+        attention: float numpy array (T, M, N, S), as `attended_sentences`.
+        stop_step: integer numpy array (M, N), as `attended_sentences`.
+
+    Returns:
+        int32 numpy array (T, M, N): a sentence index in `0..S-1`, or -1.
+
+    Raises:
+        ValueError: as `attended_sentences`.
+
+    Example:
+    >>> attention = np.zeros((2, 1, 2, 3))
+    >>> attention[0, 0, 0, 2] = attention[0, 0, 1, 1] = 1.0
+    >>> attention[1, 0, 1, 0] = 1.0
+    >>> attended_by_region(attention, np.array([[0, 1]])).tolist()
+    [[[2, 1]], [[-1, 0]]]
+    """
+    attention, stop_step = _check_attention_and_stop_step(attention, stop_step)
+    steps = np.arange(attention.shape[0])[:, None, None]
+    attended = np.argmax(attention, axis=-1)
+    return np.where(stop_step[None] >= steps, attended, -1).astype(np.int32)
+
+
 def _check_attention_and_stop_step(attention, stop_step):
     """Validates one example's attention and stopping steps.
 

@@ -3,6 +3,7 @@ import pytest
 from PIL import Image
 
 from keras_lbie.visualize import STEP_COLORS
+from keras_lbie.visualize import attended_by_region
 from keras_lbie.visualize import attended_sentences
 from keras_lbie.visualize import attention_figure
 
@@ -103,6 +104,22 @@ def test_attended_sentences_skips_masked_sentences_and_breaks_ties_low():
 def test_attended_sentences_bad_inputs(attention, stop_step, kwargs, name):
     with pytest.raises(ValueError, match=f"`{name}`"):
         attended_sentences(attention, stop_step, **kwargs)
+
+
+def test_attended_by_region_is_the_per_region_argmax_while_running():
+    rng = np.random.default_rng(0)
+    attention = rng.random((3, 2, 4, 5))
+    stop_step = rng.integers(0, 3, size=(2, 4))
+    attended = attended_by_region(attention, stop_step)
+    assert attended.dtype == np.int32 and attended.shape == (3, 2, 4)
+    for t, m, n in np.ndindex(3, 2, 4):
+        expected = np.argmax(attention[t, m, n]) if stop_step[m, n] >= t else -1
+        assert attended[t, m, n] == expected
+
+
+def test_attended_by_region_checks_like_attended_sentences():
+    with pytest.raises(ValueError, match="`stop_step`"):
+        attended_by_region(np.zeros((2, 1, 1, 3)), np.full((1, 1), 2))
 
 
 # attention_figure ---------------------------------------------------------
