@@ -25,7 +25,10 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(exclude=("tests", "tests.*")),
     # Trained preset weights ship inside the package: no network at run time.
-    package_data={"keras_lbie.models": ["weights/*.weights.h5"]},
+    package_data={
+        "keras_lbie.models": ["weights/*.weights.h5"],
+        "keras_lbie.studio": ["static/*"],
+    },
     install_requires=[
         f"tensorflow=={TF_MINOR}.*",
         f"tf-keras=={TF_MINOR}.*",
@@ -48,10 +51,16 @@ setup(
             # An independent reference for the sRGB <-> CIE Lab conversions.
             "scikit-image",
             f"tensorflow-serving-api=={TF_MINOR}.*",
+            # The studio's HTTP tests (Starlette's TestClient) and its
+            # browser test, which drives the OS's Chromium: no download.
+            "httpx2",
+            "playwright",
         ],
         "cv": ["keras-cv"],
         # gRPC requests (`keras_lbie.serving`); REST needs nothing extra.
         "serving": [f"tensorflow-serving-api=={TF_MINOR}.*"],
+        # `lbie studio`: an ASGI app (Starlette) and its server (uvicorn).
+        "studio": ["starlette>=1.0", "uvicorn>=0.30"],
     },
     entry_points={"console_scripts": ["lbie = keras_lbie.cli.main:main"]},
     classifiers=[

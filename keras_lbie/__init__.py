@@ -18,6 +18,7 @@ _SUBPACKAGES = (
     "metrics",
     "models",
     "serving",
+    "studio",
     "tokenizers",
     "training",
     "visualize",

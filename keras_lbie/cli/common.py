@@ -89,13 +89,15 @@ def load_segmenter(model):
     return load_model(model, colorizers=False)
 
 
-def load_model(model, colorizers=True):
+def load_model(model, colorizers=True, early_exit=False):
     """The model of a preset name or a `.keras` file path.
 
     Args:
         model: str, a preset name or a path.
         colorizers: bool, whether an `LBIEColorizer` is accepted besides
             an `LBIESegmenter`.
+        early_exit: bool, build segmenter presets with `early_exit=True`
+            (same outputs, fewer steps; see `ConvGRUFusion`).
 
     Raises:
         CLIError: `model` is neither an accepted preset nor a loadable
@@ -116,6 +118,8 @@ def load_model(model, colorizers=True):
                     f"preset {model!r} has no trained weights yet: it is "
                     "randomly initialised."
                 )
+            if early_exit and model_class is LBIESegmenter:
+                return model_class.from_preset(model, early_exit=True)
             return model_class.from_preset(model)
     accepted = "; ".join(
         f"{kind} presets: {', '.join(sorted(presets))}"

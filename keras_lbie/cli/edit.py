@@ -17,6 +17,8 @@ from keras_lbie.cli.common import load_model
 from keras_lbie.cli.common import note
 from keras_lbie.cli.common import output_file
 from keras_lbie.cli.common import write_attention_figure
+from keras_lbie.studio.edit_image import edit_image
+from keras_lbie.studio.edit_image import resized
 
 
 def add_parsers(commands):
@@ -66,14 +68,22 @@ def run(args):
                 f"--steps is not supported for colorizers ({args.model} is "
                 "one): it draws a segmenter's attention and stopping steps."
             )
-        _write_png(_colorize(model, pixels, description, args.image), output)
+        _note_resize(
+            pixels,
+            model.image_size,
+            args.image,
+            "the predicted colours are scaled back to {} and laid over the "
+            "image's own lightness.",
+        )
+        _write_png(edit_image(model, pixels, description)["image"], output)
         print(f"Wrote the colorized image to {output}")
         return
-    model_input = _model_input(
+    _note_resize(
         pixels, model.image_size, args.image, "the edit is scaled back to {}."
     )
+    model_input = resized(pixels, (model.image_size, model.image_size))
     edited, details = model.edit(model_input, description, return_details=True)
-    _write_png(_resized(edited[0], pixels.shape[:2], nearest=True), output)
+    _write_png(resized(edited[0], pixels.shape[:2], nearest=True), output)
     print(f"Wrote the edited image to {output}")
     if args.steps:
         steps = f"{os.path.splitext(output)[0]}_steps.png"
@@ -87,38 +97,17 @@ def run(args):
         print(f"Wrote the attention and stopping-step panel to {steps}")
 
 
-def _colorize(colorizer, pixels, description, path):
-    """uint8 `(height, width, 3)`: `pixels` recoloured at their own size."""
-    from keras import ops
-
-    from keras_lbie.models.lbie_colorizer import colorize_at_input_size
-    from keras_lbie.models.lbie_colorizer import scaled_lightness
-
-    model_input = _model_input(
-        pixels,
-        colorizer.image_size,
-        path,
-        "the predicted colours are scaled back to {} and laid over the "
-        "image's own lightness.",
-    )
-    image_l = ops.convert_to_numpy(scaled_lightness(model_input[None]))
-    ab = colorizer.predict_ab(image_l, [description])
-    return ops.convert_to_numpy(colorize_at_input_size(pixels[None], ab))[0]
-
-
-def _model_input(pixels, size, path, scaled_back):
-    """`pixels` at the model's `size`, with a note if they were resized.
+def _note_resize(pixels, size, path, scaled_back):
+    """Notes that `pixels` go to the model resized to `size`, if they do.
 
     `scaled_back` ends the note; `{}` in it becomes the image's size.
     """
-    model_input = _resized(pixels, (size, size))
-    if model_input is not pixels:
+    if pixels.shape[:2] != (size, size):
         note(
-            f"resized {path} from {_size_text(pixels)} to the model's "
-            f"{_size_text(model_input)}; "
-            + scaled_back.format(_size_text(pixels))
+            f"resized {path} from {_size_text(pixels.shape)} to the model's "
+            f"{_size_text((size, size))}; "
+            + scaled_back.format(_size_text(pixels.shape))
         )
-    return model_input
 
 
 def check_description(description):
@@ -151,21 +140,10 @@ def read_image(path):
         raise CLIError(f"cannot read {path}: {error}") from error
 
 
-def _resized(pixels, size, nearest=False):
-    """`pixels` at `size` (height, width); the same array if already so."""
-    if pixels.shape[:2] == tuple(size):
-        return pixels
-    resample = (
-        Image.Resampling.NEAREST if nearest else Image.Resampling.BILINEAR
-    )
-    image = Image.fromarray(pixels).resize((size[1], size[0]), resample)
-    return np.asarray(image)
-
-
 def _write_png(pixels, path):
     Image.fromarray(pixels).save(path, format="PNG")
 
 
-def _size_text(pixels):
-    height, width = pixels.shape[:2]
+def _size_text(shape):
+    height, width = shape[:2]
     return f"{width}x{height} px"

@@ -9,6 +9,7 @@ from keras_lbie.cli import demo
 from keras_lbie.cli import edit
 from keras_lbie.cli import evaluate
 from keras_lbie.cli import export
+from keras_lbie.cli import studio
 from keras_lbie.cli import train
 from keras_lbie.cli.common import CLIError
 
@@ -23,6 +24,7 @@ a description, and make, train, evaluate and export the models.
   lbie train --data-dir data --output-dir run
   lbie evaluate --model run/model.keras --data-dir data
   lbie export run/model.keras models --name cosal --version 1
+  lbie studio                                the editing page in a browser
 """
 
 # Failures a user can cause: bad paths, unreadable files (Pillow's
@@ -51,6 +53,7 @@ def build_parser():
         train,
         evaluate,
         export,
+        studio,
     ):
         module.add_parsers(commands)
     return parser

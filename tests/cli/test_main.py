@@ -28,7 +28,7 @@ from keras_lbie.models.lbie_colorizer.lbie_colorizer_presets import (
 )
 from tests.models.lbie_colorizer.tiny_colorizer import vivid_cosal_colorizer
 
-COMMANDS = ("demo", "edit", "cosal", "train", "evaluate", "export")
+COMMANDS = ("demo", "edit", "cosal", "train", "evaluate", "export", "studio")
 TINY_RUN = ("--train", "64", "--test", "32", "--epochs", "1")
 
 
