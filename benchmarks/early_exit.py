@@ -20,7 +20,6 @@ how often random gates decide early, not what the trained model does.
 """
 
 import argparse
-import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -28,9 +27,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from report import readme_path  # noqa: E402
+from report import add_report_arguments  # noqa: E402
+from report import publish  # noqa: E402
 from report import table  # noqa: E402
-from report import write_section  # noqa: E402
 from throughput import median_seconds  # noqa: E402
 from workloads import BENCHMARKS  # noqa: E402
 
@@ -212,9 +211,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--weights", help="backbone weights to load")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--readme")
-    parser.add_argument("--json", action="store_true")
+    add_report_arguments(parser)
     args = parser.parse_args()
     if args.quick:
         args.num_examples, args.batch_size, args.repeats = 16, 8, 1
@@ -229,10 +226,7 @@ def main():
         )
         for steps in args.max_steps.split(",")
     ]
-    readme = readme_path(args)
-    if readme:
-        write_section(readme, SECTION, markdown(results))
-    print(json.dumps(results) if args.json else markdown(results))
+    publish(args, SECTION, markdown(results), results)
 
 
 if __name__ == "__main__":

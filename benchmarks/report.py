@@ -51,6 +51,13 @@ def readme_path(args):
     return args.readme or (None if args.quick else README)
 
 
+def add_report_arguments(parser):
+    """Adds `--quick` (a smoke run), `--readme PATH` and `--json`."""
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--readme")
+    parser.add_argument("--json", action="store_true")
+
+
 def publish(args, name, body, data):
     """Writes section `name` where `readme_path(args)` says, then prints.
 

@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from report import add_report_arguments  # noqa: E402
 from report import publish  # noqa: E402
 from report import table  # noqa: E402
 from throughput import median_seconds  # noqa: E402
@@ -141,9 +142,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-steps", default="1,4")
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--readme")
-    parser.add_argument("--json", action="store_true")
+    add_report_arguments(parser)
     args = parser.parse_args()
     max_steps = [int(value) for value in args.max_steps.split(",")]
     batch_size, repeats = (
