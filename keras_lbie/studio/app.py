@@ -129,8 +129,6 @@ def _api(handler):
             return JSONResponse(await handler(request), headers=_HEADERS)
         except StudioError as error:
             status, message = error.status, str(error)
-        except KeyError as error:
-            status, message = 404, error.args[0]
         except (ValueError, TypeError) as error:
             status, message = 400, str(error)
         except Exception as error:  # noqa: BLE001 - the page gets a message
@@ -226,35 +224,35 @@ class _Studio:
 
     def _say(self, key, text):
         start = time.perf_counter()
-        session = self.store.get(key)["session"]
+        session = self._dialogue(key)["session"]
         turn = session.say(text)
         payload = turn_payload(turn, len(session.history))
         payload["server_ms"] = 1000 * (time.perf_counter() - start)
         return payload
 
     def _undo(self, key):
-        session = self.store.get(key)["session"]
+        session = self._dialogue(key)["session"]
         session.undo()
         return {"turns": len(session.history)}
 
     def _reset(self, key):
-        dialogue = self.store.get(key)
+        dialogue = self._dialogue(key)
         dialogue["session"].reset()
         return self._state(key, dialogue)
 
     def _upload(self, key, data):
-        dialogue = self.store.get(key)
+        dialogue = self._dialogue(key)
         dialogue["session"].reset(decode_image(data, self.max_pixels))
         dialogue["suggestions"] = []
         return self._state(key, dialogue)
 
     def _example(self, key, index):
-        dialogue = self.store.get(key)
+        dialogue = self._dialogue(key)
         self._load_example(dialogue, index)
         return self._state(key, dialogue)
 
     def _switch_model(self, key, name):
-        dialogue = self.store.get(key)
+        dialogue = self._dialogue(key)
         source = dialogue["session"].source
         dialogue["session"] = EditSession(self.models[name], source)
         dialogue["model"] = name
@@ -264,6 +262,12 @@ class _Studio:
         image, text = generated_example(self.models[dialogue["model"]], index)
         dialogue["session"] = EditSession(self.models[dialogue["model"]], image)
         dialogue["suggestions"] = split_sentences(text)
+
+    def _dialogue(self, key):
+        try:
+            return self.store.get(key)
+        except KeyError as error:
+            raise StudioError(error.args[0], status=404) from None
 
     def _model_name(self, name):
         if name not in self.models:
