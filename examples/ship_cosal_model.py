@@ -78,7 +78,7 @@ def _augmentation(results):
             f"{options['integer_coordinates']:.0%} rasterised with integer "
             "coordinates"
         )
-    return f" ({'; '.join(parts)})" if parts else ""
+    return f", augmented: {', '.join(parts)}" if parts else ""
 
 
 def main():

@@ -58,9 +58,11 @@ PRESETS = {
     },
     "cosal": {
         "description": (
-            "A wider CoSaL model: 8-8-16-16-32-32 encoder, 32-unit text "
-            "encoder, attention, C-GRU and classifier, T=4, Gumbel gates; "
-            "trained weights (num_direct 4, 6 and 8 together)."
+            "A wider CoSaL model with relational attention: "
+            "8-8-16-16-32-32 encoder, 32-unit text encoder, "
+            "RelationalTextAttention (reach 5), C-GRU and classifier, T=4, "
+            "Gumbel gates; trained weights (num_direct 4, 6 and 8 "
+            "together, augmented)."
         ),
         "config": {
             **_COSAL_PAPER,
@@ -71,6 +73,7 @@ PRESETS = {
             "fusion_units": 32,
             "attention_units": 32,
             "classifier_units": 32,
+            "relation_kernel_size": 5,
         },
         "vocabulary": cosal.vocabulary,
         "weights": "cosal.weights.h5",
