@@ -25,14 +25,17 @@ def main():
         "--weights",
         help="backbone weights (.weights.h5); default: the preset's own",
     )
-    parser.add_argument("--max-steps", type=int, default=4)
+    parser.add_argument(
+        "--max-steps", type=int, help="T of `--weights` (default: preset's)"
+    )
     parser.add_argument("--num-direct", type=int, default=4)
     parser.add_argument("--index", type=int, default=0, help="test example")
     parser.add_argument("--output", default="docs/cosal_figure5.png")
     args = parser.parse_args()
 
+    overrides = {} if args.max_steps is None else {"max_steps": args.max_steps}
     segmenter = LBIESegmenter.from_preset(
-        args.preset, load_weights=args.weights is None, max_steps=args.max_steps
+        args.preset, load_weights=args.weights is None, **overrides
     )
     if args.weights:
         segmenter.backbone.load_weights(args.weights)
@@ -49,7 +52,10 @@ def main():
         details["attention"][0],
         details["stop_step"][0],
         target=example["target"][0],
-        title=f"CoSaL test example {args.index}, T = {args.max_steps}",
+        title=(
+            f"CoSaL test example {args.index}, "
+            f"T = {segmenter.backbone.max_steps}"
+        ),
         path=args.output,
     )
     print(f"Wrote {args.output}")
