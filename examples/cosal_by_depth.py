@@ -26,12 +26,20 @@ scored instead (each `--run` is `label=output_dir` or
         --output results/cosal_receptive_field.md
 """
 
+import sys
+
+from keras_lbie.utils.tensorflow_logs import add_verbose_argument
+from keras_lbie.utils.tensorflow_logs import quiet_tensorflow_logs
+
+if __name__ == "__main__":
+    # Before TensorFlow loads: hide its log lines unless --verbose.
+    quiet_tensorflow_logs(sys.argv[1:])
+
 import argparse
 import json
 import os
 import re
 import shlex
-import sys
 
 import cosal_table2
 import numpy as np
@@ -263,6 +271,7 @@ def main(argv=None):
         help="label=output_dir[@epoch] of a train_cosal.py run to score "
         "instead of the shipped and Table 2 models (repeatable)",
     )
+    add_verbose_argument(parser)
     args = parser.parse_args(argv)
     models = run_models(args.run) if args.run else scored_models()
     rows = {}

@@ -21,6 +21,15 @@ longer `max_words` changes nothing, padding is masked).
         --text-run runs/colorizer_text --no-text-run runs/colorizer_no_text
 """
 
+import sys
+
+from keras_lbie.utils.tensorflow_logs import add_verbose_argument
+from keras_lbie.utils.tensorflow_logs import quiet_tensorflow_logs
+
+if __name__ == "__main__":
+    # Before TensorFlow loads: hide its log lines unless --verbose.
+    quiet_tensorflow_logs(sys.argv[1:])
+
 import argparse
 import json
 import os
@@ -61,6 +70,7 @@ def parse_args(argv=None):
         action="store_true",
         help=f"copy the captioned run's weights to {WEIGHTS_PATH}",
     )
+    add_verbose_argument(parser)
     return parser.parse_args(argv)
 
 

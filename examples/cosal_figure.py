@@ -11,6 +11,15 @@ sentences coloured by the step at which the regions attended to them most
 (`keras_lbie.visualize.attention_figure`).
 """
 
+import sys
+
+from keras_lbie.utils.tensorflow_logs import add_verbose_argument
+from keras_lbie.utils.tensorflow_logs import quiet_tensorflow_logs
+
+if __name__ == "__main__":
+    # Before TensorFlow loads: hide its log lines unless --verbose.
+    quiet_tensorflow_logs(sys.argv[1:])
+
 import argparse
 
 from keras_lbie.datasets import cosal
@@ -31,6 +40,7 @@ def main():
     parser.add_argument("--num-direct", type=int, default=4)
     parser.add_argument("--index", type=int, default=0, help="test example")
     parser.add_argument("--output", default="docs/cosal_figure5.png")
+    add_verbose_argument(parser)
     args = parser.parse_args()
 
     overrides = {} if args.max_steps is None else {"max_steps": args.max_steps}

@@ -25,11 +25,19 @@ The training budget of each run (examples seen, minutes) comes from its
 `results.json`; `--output` is rewritten with every run given.
 """
 
+import sys
+
+from keras_lbie.utils.tensorflow_logs import add_verbose_argument
+from keras_lbie.utils.tensorflow_logs import quiet_tensorflow_logs
+
+if __name__ == "__main__":
+    # Before TensorFlow loads: hide its log lines unless --verbose.
+    quiet_tensorflow_logs(sys.argv[1:])
+
 import argparse
 import json
 import os
 import shlex
-import sys
 
 import numpy as np
 from cosal_by_depth import predict
@@ -176,6 +184,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--robustness", action="store_true")
     parser.add_argument("--output", default="results/cosal_relational.md")
+    add_verbose_argument(parser)
     args = parser.parse_args(argv)
     models = run_models(args.run)
     lines = [logged_row(value) for value in args.logged]

@@ -21,6 +21,15 @@ small `cosal_paper` model keeps two threads only partly busy):
         --cells t4_attention_expected_nd4 &
 """
 
+import sys
+
+from keras_lbie.utils.tensorflow_logs import add_verbose_argument
+from keras_lbie.utils.tensorflow_logs import quiet_tensorflow_logs
+
+if __name__ == "__main__":
+    # Before TensorFlow loads: hide its log lines unless --verbose.
+    quiet_tensorflow_logs(sys.argv[1:])
+
 import argparse
 import json
 import os
@@ -318,6 +327,7 @@ def main():
         help="intra-op threads, to run two cells side by side on 2 cores",
     )
     parser.add_argument("--output", default="results/cosal_table2.md")
+    add_verbose_argument(parser)
     args = parser.parse_args()
     if args.train_missing:
         train_missing(args)

@@ -17,6 +17,15 @@ budget, wall-clock, metrics), `model.weights.h5`, `checkpoints/` and
 `lbie train` also runs.
 """
 
+import sys
+
+from keras_lbie.utils.tensorflow_logs import add_verbose_argument
+from keras_lbie.utils.tensorflow_logs import quiet_tensorflow_logs
+
+if __name__ == "__main__":
+    # Before TensorFlow loads: hide its log lines unless --verbose.
+    quiet_tensorflow_logs(sys.argv[1:])
+
 import argparse
 import json
 
@@ -30,6 +39,7 @@ def parse_args(argv=None):
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     add_training_arguments(parser, default_preset="cosal_paper")
+    add_verbose_argument(parser)
     return parser.parse_args(argv)
 
 

@@ -19,6 +19,15 @@ accuracy) and sample grids. `examples/cosal_colorization_report.py`
 turns two runs into the results table and figures.
 """
 
+import sys
+
+from keras_lbie.utils.tensorflow_logs import add_verbose_argument
+from keras_lbie.utils.tensorflow_logs import quiet_tensorflow_logs
+
+if __name__ == "__main__":
+    # Before TensorFlow loads: hide its log lines unless --verbose.
+    quiet_tensorflow_logs(sys.argv[1:])
+
 import argparse
 import json
 import os
@@ -76,6 +85,7 @@ def parse_args(argv=None):
         help="weight of an L2 term (not in the paper; see LBIEColorizerGAN)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    add_verbose_argument(parser)
     return parser.parse_args(argv)
 
 

@@ -46,6 +46,15 @@ baselines scored by the same code:
   shape, the score of a model that finds the right tile but not the shape.
 """
 
+import sys
+
+from keras_lbie.utils.tensorflow_logs import add_verbose_argument
+from keras_lbie.utils.tensorflow_logs import quiet_tensorflow_logs
+
+if __name__ == "__main__":
+    # Before TensorFlow loads: hide its log lines unless --verbose.
+    quiet_tensorflow_logs(sys.argv[1:])
+
 import argparse
 
 import keras
@@ -86,6 +95,7 @@ def parse_args(argv=None):
         default="results/referit_paper_cost.json",
         help="the JSON file --benchmark writes",
     )
+    add_verbose_argument(parser)
     args = parser.parse_args(argv)
     if not args.benchmark and not args.data_dir:
         parser.error("--data-dir is required (unless --benchmark)")

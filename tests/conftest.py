@@ -46,9 +46,38 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _reset_dtype_policy():
-    # A test that fails under a mixed policy must not leak it; clearing the
-    # whole Keras session per test would cost ~0.5 s each (TestCase does it).
+    # A test that fails under a mixed policy must not leak it; TestCase also
+    # clears the Keras session (without a full garbage collection).
     import keras
 
     yield
     keras.config.set_dtype_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def exported_segmenter(tmp_path_factory):
+    """`(segmenter, export_dir, path)`: an untrained `cosal_paper` exported
+    once for the export and serving tests (exporting takes seconds)."""
+    from keras_lbie.export import export_saved_model
+    from keras_lbie.models import LBIESegmenter
+
+    segmenter = LBIESegmenter.from_preset("cosal_paper", seed=0)
+    export_dir = str(tmp_path_factory.mktemp("models"))
+    path = export_saved_model(segmenter, export_dir, name="cosal", version=3)
+    return segmenter, export_dir, path
+
+
+@pytest.fixture(scope="session")
+def exported_colorizer(tmp_path_factory):
+    """`(colorizer, export_dir, path)`: a colorizer with visible colours
+    (`vivid_cosal_colorizer`) exported once for the export and serving
+    tests."""
+    from keras_lbie.export import export_saved_model
+    from tests.models.lbie_colorizer.tiny_colorizer import vivid_cosal_colorizer
+
+    colorizer = vivid_cosal_colorizer()
+    export_dir = str(tmp_path_factory.mktemp("models"))
+    path = export_saved_model(
+        colorizer, export_dir, name="colorizer", version=1
+    )
+    return colorizer, export_dir, path

@@ -8,12 +8,26 @@ import os
 import sys
 import zipfile
 
+# Re-exported: the commands import TensorFlow through it, quietly unless
+# `lbie --verbose`.
+from keras_lbie.utils.tensorflow_logs import import_tensorflow  # noqa: F401
+
 DEFAULT_MODEL = "cosal"
 # The presets the help lists, which cannot import the preset tables without
 # TensorFlow; tests/cli checks them against `available_presets()` and
 # `available_colorizer_presets()`.
 SEGMENTER_PRESET_NAMES = ("cosal", "cosal_paper")
 COLORIZER_PRESET_NAMES = ("cosal_colorizer", "flowers_paper")
+# Suffix → Pillow format of the images `lbie edit` and `lbie demo` write.
+OUTPUT_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".webp": "WEBP",
+}
 
 
 class CLIError(Exception):
@@ -23,33 +37,6 @@ class CLIError(Exception):
 def note(message):
     """Prints an informational line on stderr, beside the results."""
     print(f"lbie: note: {message}", file=sys.stderr)
-
-
-def import_tensorflow():
-    """Imports TensorFlow and finds its devices without their log lines.
-
-    `TF_CPP_MIN_LOG_LEVEL` silences TensorFlow's C++ info and warnings once
-    its logging is set up, but the lines logged while TensorFlow loads (no
-    CUDA driver, CPU features) bypass it, and a machine without a GPU logs
-    a failed `cuInit` as an error when the devices are listed: stderr points
-    at /dev/null for both.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import tensorflow
-
-        tensorflow.config.list_physical_devices()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def model_help(colorizers=False):
@@ -156,10 +143,37 @@ def load_keras_file(path, expected_classes):
 
     if not path.endswith(".keras"):
         raise CLIError(f"{path} is not a .keras file.")
+    invalid = f"{path} is not a valid .keras model file"
+    if not zipfile.is_zipfile(path):
+        raise CLIError(
+            f"{invalid}: it is not a zip archive (truncated, or not written "
+            "by Keras' model.save)."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as error:
+        raise CLIError(f"{invalid}: {error}.") from error
+    if "config.json" not in names:
+        raise CLIError(
+            f"{invalid}: the archive holds no config.json (not written by "
+            "Keras' model.save)."
+        )
     try:
         model = keras.saving.load_model(path)
-    except (ValueError, TypeError, OSError, zipfile.BadZipFile) as error:
-        raise CLIError(f"cannot load the model {path}: {error}") from error
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+    ) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error) else ""
+        raise CLIError(
+            f"cannot load the model {path}: {type(error).__name__}: "
+            f"{first_line}"
+        ) from error
     if not isinstance(model, expected_classes):
         if not isinstance(expected_classes, tuple):
             expected_classes = (expected_classes,)
@@ -192,6 +206,24 @@ def output_folder(path):
     return path
 
 
+def output_format(path):
+    """The Pillow format `path`'s suffix names, or a `CLIError`."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in OUTPUT_FORMATS:
+        named = f"its suffix {suffix!r}" if suffix else "it has no suffix"
+        raise CLIError(
+            f"cannot write {path}: {named} names no image format lbie "
+            f"writes ({', '.join(OUTPUT_FORMATS)})."
+        )
+    return OUTPUT_FORMATS[suffix]
+
+
+def save_image(image, path, image_format):
+    """Writes a `PIL.Image` to `path` as `image_format` (Pillow's name)."""
+    options = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}
+    image.save(path, format=image_format, **options.get(image_format, {}))
+
+
 def _check_writable_folder(folder):
     if not os.path.exists(folder):
         raise CLIError(f"the output folder {folder} does not exist.")
@@ -201,14 +233,17 @@ def _check_writable_folder(folder):
         raise CLIError(f"the output folder {folder} is not writable.")
 
 
-def write_attention_figure(image, edited, details, path, title, target=None):
+def write_attention_figure(
+    image, edited, details, path, title, target=None, image_format="PNG"
+):
     """Writes the Figure-5-style panel of one `edit(..., details=True)`.
 
     Args:
         image, edited, target: uint8 (H, W, 3) at the model's size.
         details: the details of a batch of one.
-        path: the PNG to write.
+        path: the file to write.
         title: str drawn above the panels.
+        image_format: str, the Pillow format of the file (`output_format`).
     """
     from keras_lbie.visualize import attention_figure
 
@@ -217,16 +252,16 @@ def write_attention_figure(image, edited, details, path, title, target=None):
     # one sentence per attention entry.
     sentences = details["sentences"][0]
     sentences = sentences + [""] * (attention.shape[-1] - len(sentences))
-    attention_figure(
+    figure = attention_figure(
         image,
         edited,
         sentences,
         attention,
         details["stop_step"][0],
-        path=path,
         title=title,
         target=target,
     )
+    save_image(figure, path, image_format)
 
 
 def print_metrics(overall, by_num_direct):

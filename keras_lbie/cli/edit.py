@@ -11,11 +11,14 @@ from PIL import Image
 from PIL import ImageOps
 from PIL import UnidentifiedImageError
 
+from keras_lbie.cli.common import OUTPUT_FORMATS
 from keras_lbie.cli.common import CLIError
 from keras_lbie.cli.common import add_model_argument
 from keras_lbie.cli.common import load_model
 from keras_lbie.cli.common import note
 from keras_lbie.cli.common import output_file
+from keras_lbie.cli.common import output_format
+from keras_lbie.cli.common import save_image
 from keras_lbie.cli.common import write_attention_figure
 from keras_lbie.studio.edit_image import edit_image
 from keras_lbie.studio.edit_image import resized
@@ -27,8 +30,10 @@ def add_parsers(commands):
         "edit",
         help="edit an image file from a description",
         description=(
-            "Colours IMAGE as DESCRIPTION says and writes the result as a "
-            "PNG of the image's size. Images of another size than the "
+            "Colours IMAGE as DESCRIPTION says and writes the result at the "
+            "image's size, as a PNG (or the format OUT's suffix names). "
+            "Transparent pixels are read as white, the background CoSaL "
+            "draws on. Images of another size than the "
             "model's input are resized to it, and the edit back. A "
             "segmenter (the default) paints each region in its predicted "
             "class colour; a colorizer (--model cosal_colorizer) keeps the "
@@ -42,7 +47,12 @@ def add_parsers(commands):
         help='e.g. "The circle is red. The shape below it is blue."',
     )
     parser.add_argument(
-        "-o", "--output", required=True, metavar="OUT.png", help="the PNG"
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="the edited image, in the format its suffix names: "
+        f"{', '.join(OUTPUT_FORMATS)}",
     )
     add_model_argument(parser, colorizers=True)
     parser.add_argument(
@@ -55,9 +65,10 @@ def add_parsers(commands):
 
 
 def run(args):
-    """Edits `args.image` and writes the PNG(s)."""
+    """Edits `args.image` and writes the image (and the --steps panel)."""
     description = check_description(args.description)
     output = output_file(args.output)
+    image_format = output_format(output)
     pixels = read_image(args.image)
     model = load_model(args.model)
     from keras_lbie.models import LBIEColorizer
@@ -75,7 +86,11 @@ def run(args):
             "the predicted colours are scaled back to {} and laid over the "
             "image's own lightness.",
         )
-        _write_png(edit_image(model, pixels, description)["image"], output)
+        write_image(
+            edit_image(model, pixels, description)["image"],
+            output,
+            image_format,
+        )
         print(f"Wrote the colorized image to {output}")
         return
     _note_resize(
@@ -83,7 +98,11 @@ def run(args):
     )
     model_input = resized(pixels, (model.image_size, model.image_size))
     edited, details = model.edit(model_input, description, return_details=True)
-    _write_png(resized(edited[0], pixels.shape[:2], nearest=True), output)
+    write_image(
+        resized(edited[0], pixels.shape[:2], nearest=True),
+        output,
+        image_format,
+    )
     print(f"Wrote the edited image to {output}")
     if args.steps:
         steps = f"{os.path.splitext(output)[0]}_steps.png"
@@ -122,8 +141,18 @@ def check_description(description):
     return description
 
 
+def write_image(pixels, path, image_format):
+    """Writes uint8 RGB `pixels` to `path` as `image_format` (Pillow's)."""
+    save_image(Image.fromarray(pixels), path, image_format)
+
+
 def read_image(path):
-    """The pixels of an image file as uint8 RGB `(height, width, 3)`."""
+    """The pixels of an image file as uint8 RGB `(height, width, 3)`.
+
+    Transparent pixels are composited onto white (CoSaL's background), as
+    the exported `serving_encoded` signature does: a transparent PNG would
+    otherwise read as black.
+    """
     if not os.path.exists(path):
         raise CLIError(f"no such image file: {path}")
     if os.path.isdir(path):
@@ -131,7 +160,12 @@ def read_image(path):
     try:
         with Image.open(path) as image:
             # Photos store their orientation in EXIF; show them upright.
-            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+            image = ImageOps.exif_transpose(image)
+            if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+                "transparency" in image.info
+            ):
+                return composite_on_white(np.asarray(image.convert("RGBA")))
+            return np.asarray(image.convert("RGB"))
     except UnidentifiedImageError:
         raise CLIError(
             f"cannot read {path}: not an image file (PNG or JPEG)."
@@ -140,8 +174,16 @@ def read_image(path):
         raise CLIError(f"cannot read {path}: {error}") from error
 
 
-def _write_png(pixels, path):
-    Image.fromarray(pixels).save(path, format="PNG")
+def composite_on_white(rgba):
+    """uint8 RGB of uint8 RGBA `(..., 4)` laid over a white background.
+
+    The same float32 arithmetic as the exported signatures
+    (`keras_lbie.export`), so both read a file alike.
+    """
+    rgba = rgba.astype(np.float32)
+    alpha = rgba[..., 3:] / 255.0
+    rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    return np.round(rgb).astype(np.uint8)
 
 
 def _size_text(shape):

@@ -1,8 +1,12 @@
 """`lbie export`: a SavedModel for TensorFlow Serving."""
 
+import os
+
+from keras_lbie.cli.common import CLIError
 from keras_lbie.cli.common import load_model
 from keras_lbie.cli.common import model_help
 from keras_lbie.cli.common import output_folder
+from keras_lbie.utils.validation import check_folder_name
 from keras_lbie.utils.validation import check_positive_int
 
 
@@ -36,8 +40,20 @@ def add_parsers(commands):
 
 
 def run(args):
-    """Exports the model and prints where."""
+    """Checks every argument, then loads, exports and prints where.
+
+    The checks come first: loading a model takes seconds.
+    """
+    check_folder_name(args.name, "--name")
     check_positive_int(args.version, "--version")
+    path = os.path.join(os.path.abspath(args.export_dir), args.name)
+    path = os.path.join(path, str(args.version))
+    if os.path.exists(path):
+        raise CLIError(
+            f"{args.export_dir} already holds version {args.version} of "
+            f"{args.name!r} ({path}). TF Serving versions are immutable: "
+            "pass a new --version."
+        )
     export_dir = output_folder(args.export_dir)
     model = load_model(args.model)
     from keras_lbie.export import export_saved_model

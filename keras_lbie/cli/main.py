@@ -12,6 +12,7 @@ from keras_lbie.cli import export
 from keras_lbie.cli import studio
 from keras_lbie.cli import train
 from keras_lbie.cli.common import CLIError
+from keras_lbie.utils.tensorflow_logs import configure_tensorflow_logs
 
 DESCRIPTION = """\
 Language-based image editing (Chen et al., CVPR 2018): colour an image from
@@ -25,12 +26,16 @@ a description, and make, train, evaluate and export the models.
   lbie evaluate --model run/model.keras --data-dir data
   lbie export run/model.keras models --name cosal --version 1
   lbie studio                                the editing page in a browser
+
+TensorFlow's own log lines are hidden; --verbose (before or after the
+command) shows them.
 """
 
 # Failures a user can cause: bad paths, unreadable files (Pillow's
 # UnidentifiedImageError is an OSError), bad values our checks reject.
 _USER_ERRORS = (CLIError, OSError, ValueError, TypeError)
 _INTERRUPTED = 130
+VERBOSE_HELP = "show TensorFlow's log lines (hidden by default)"
 
 
 def build_parser():
@@ -43,6 +48,7 @@ def build_parser():
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}"
     )
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND"
     )
@@ -56,7 +62,26 @@ def build_parser():
         studio,
     ):
         module.add_parsers(commands)
+    _add_verbose_to_commands(parser)
     return parser
+
+
+def _add_verbose_to_commands(parser):
+    """Adds `--verbose` to every (sub)command below `parser`.
+
+    Their default is "not given" (SUPPRESS), so that `lbie --verbose edit`
+    keeps the top-level flag.
+    """
+    for action in parser._subparsers._group_actions:
+        for command in action.choices.values():
+            command.add_argument(
+                "--verbose",
+                action="store_true",
+                default=argparse.SUPPRESS,
+                help=VERBOSE_HELP,
+            )
+            if command._subparsers is not None:
+                _add_verbose_to_commands(command)
 
 
 def main(argv=None):
@@ -67,6 +92,7 @@ def main(argv=None):
         Usage errors exit with status 2 from argparse.
     """
     args = build_parser().parse_args(argv)
+    configure_tensorflow_logs(args.verbose)
     try:
         args.run(args)
     except _USER_ERRORS + _tensorflow_errors() as error:

@@ -8,6 +8,7 @@ from keras_lbie.models.lbie_colorizer import colorize_at_input_size
 from keras_lbie.models.lbie_colorizer import scaled_lightness
 from keras_lbie.models.lbie_segmenter import CLASS_COLORS
 from keras_lbie.models.lbie_segmenter import LBIESegmenter
+from keras_lbie.utils.validation import check_folder_name
 from keras_lbie.utils.validation import check_positive_int
 
 # Signature names and their inputs, in one place for `keras_lbie.serving`.
@@ -31,9 +32,10 @@ def export_saved_model(model, export_dir, name="lbie", version=1):
       description per image.
     - `"serving_encoded"`, inputs `image_bytes` string `(batch,)`, image
       files (PNG, JPEG, GIF, BMP or WebP; sizes may differ within a batch;
-      grayscale or RGBA is converted to RGB), and `text`. Its edited
-      images come back PNG-encoded (the `_bytes` suffix of their name
-      makes TF Serving's REST API send them base64-encoded).
+      grayscale is converted to RGB, and transparent pixels are
+      composited onto white, the background CoSaL draws on), and `text`.
+      Its edited images come back PNG-encoded (the `_bytes` suffix of
+      their name makes TF Serving's REST API send them base64-encoded).
 
     Outputs of an `LBIESegmenter`: `logits` float32 `(batch, image_size,
     image_size, num_classes)` from both signatures; from
@@ -88,7 +90,7 @@ def export_saved_model(model, export_dir, name="lbie", version=1):
             "`model` must be an LBIESegmenter or an LBIEColorizer. "
             f"Received: {type(model).__name__}"
         )
-    _check_name(name)
+    check_folder_name(name, "name")
     check_positive_int(version, "version")
     path = os.path.join(os.fspath(export_dir), name, str(version))
     if tf.io.gfile.exists(path):
@@ -118,19 +120,6 @@ def export_saved_model(model, export_dir, name="lbie", version=1):
     )
     archive.write_out(path, verbose=False)
     return path
-
-
-def _check_name(name):
-    if (
-        not isinstance(name, str)
-        or not name
-        or name in (".", "..")
-        or any(sep in name for sep in ("/", "\\", os.sep))
-    ):
-        raise ValueError(
-            "`name` must be a non-empty folder name without path "
-            f"separators. Received: {name!r}"
-        )
 
 
 class _ServingFunctions:
@@ -221,11 +210,9 @@ class _ServingFunctions:
             message="`image_bytes` must hold image files; one is empty.",
         )
         with tf.control_dependencies([check]):
-            image = tf.io.decode_image(
-                encoded, channels=3, expand_animations=False
-            )
-        image.set_shape([None, None, 3])
-        return image
+            # Native channels: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA.
+            image = tf.io.decode_image(encoded, expand_animations=False)
+        return _rgb_on_white(image)
 
     def _decode_and_resize(self, encoded):
         return self._resize(self._decode(encoded)[None])[0]
@@ -293,6 +280,26 @@ _SERVING_CLASSES = {
     LBIESegmenter: _SegmenterServing,
     LBIEColorizer: _ColorizerServing,
 }
+
+
+def _rgb_on_white(image):
+    """uint8 RGB `(H, W, 3)` of a decoded image of 1 to 4 channels.
+
+    Gray becomes (g, g, g); an alpha channel is composited onto white,
+    CoSaL's background (a transparent PNG would otherwise read as black).
+    The same float32 arithmetic as `lbie edit` (`composite_on_white`);
+    opaque pixels keep their exact values.
+    """
+    channels = tf.shape(image)[-1]
+    has_alpha = tf.equal(channels % 2, 0)
+    color_channels = channels - tf.cast(has_alpha, tf.int32)
+    color = tf.tile(image[..., :color_channels], [1, 1, 3 // color_channels])
+    alpha = tf.where(has_alpha, image[..., -1:], tf.constant(255, tf.uint8))
+    alpha = tf.cast(alpha, tf.float32) / 255.0
+    rgb = tf.cast(color, tf.float32) * alpha + 255.0 * (1.0 - alpha)
+    rgb = tf.cast(tf.round(rgb), tf.uint8)
+    rgb.set_shape([None, None, 3])
+    return rgb
 
 
 def _ensure_shape(tensor, shape, name):

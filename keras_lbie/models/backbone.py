@@ -1,6 +1,12 @@
 import inspect
 
 import keras
+import numpy as np
+
+from keras_lbie.utils.validation import check_finite
+
+# The float image inputs of the backbones: pixels, or the scaled L.
+_IMAGE_KEYS = ("image", "image_l")
 
 
 class Backbone(keras.Model):
@@ -14,7 +20,10 @@ class Backbone(keras.Model):
     `trainable` and those attributes (tuples as lists, for JSON), so the
     list of arguments is written once, in the signature. It defines
     `check_inputs(inputs)`, which `call` runs before the graph, so that bad
-    inputs raise errors naming them rather than Keras's.
+    inputs raise errors naming them rather than Keras's. `fit` and
+    `evaluate` also check numpy data before Keras slices it: float images
+    must be finite, and the targets pass `check_targets` (nothing here).
+    (`tf.data` pipelines are checked by `Task.tokenize_dataset`.)
 
     Example:
     >>> class TinyBackbone(Backbone):
@@ -56,6 +65,27 @@ class Backbone(keras.Model):
     def call(self, inputs, training=None, mask=None):
         self.check_inputs(inputs)
         return super().call(inputs, training=training, mask=mask)
+
+    def check_targets(self, y):
+        """Raises unless numpy targets `y` fit the model; none here."""
+
+    def check_data(self, x, y):
+        """Checks the numpy data of `fit` / `evaluate` (see the class)."""
+        if isinstance(x, dict):
+            for key in _IMAGE_KEYS:
+                value = x.get(key)
+                if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+                    check_finite(value, key, "images must be finite")
+        if isinstance(y, np.ndarray):
+            self.check_targets(y)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self.check_data(x, y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self.check_data(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}

@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 from keras import ops
 
 from keras_lbie.layers.bilinear_upsampling import BilinearUpsampling
@@ -199,6 +200,9 @@ class ImageSegmenterBackbone(Backbone):
         check_image(inputs["image"], self.image_size)
         check_batched_ids(inputs["token_ids"], *self.token_id_sizes())
 
+    def check_targets(self, y):
+        check_labels(y, self.num_classes)
+
     @property
     def uses_expected_loss(self):
         """True when the objective is the released code's expected loss."""
@@ -241,6 +245,34 @@ class ImageSegmenterBackbone(Backbone):
         if isinstance(y_pred, dict):
             y_pred = y_pred["logits"]
         return super().compute_metrics(x, y, y_pred, sample_weight)
+
+
+def check_labels(y, num_classes):
+    """Raises unless numpy `y` holds class ids in `[0, num_classes)`.
+
+    Args:
+        y: class ids `(batch, H, W)`, or CoSaL's packed `(batch, H, W, 2)`
+            [label, shape_map].
+        num_classes: int.
+    """
+    labels = np.asarray(y)
+    if labels.ndim == 4 and labels.shape[-1] == 2:
+        labels = labels[..., 0]
+    if labels.dtype.kind not in "iuf":
+        raise TypeError(
+            "`y` must be class ids (batch, H, W). Received dtype: "
+            f"{labels.dtype}"
+        )
+    valid = (labels >= 0) & (labels < num_classes)
+    if labels.dtype.kind == "f":
+        valid &= labels == np.round(labels)
+    if not valid.all():
+        index = tuple(int(i) for i in np.argwhere(~valid)[0])
+        raise ValueError(
+            f"`y` holds the label {labels[index]} at index {index}: labels "
+            f"must be class ids in [0, {num_classes}) (the model's "
+            "`num_classes`)."
+        )
 
 
 def segmentation_labels(y):

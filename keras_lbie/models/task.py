@@ -9,8 +9,13 @@ from keras_lbie.utils.preset_utils import load_preset_weights
 from keras_lbie.utils.preset_utils import preset_descriptions
 from keras_lbie.utils.preset_utils import resolve_preset
 from keras_lbie.utils.validation import check_input_keys
+from keras_lbie.utils.validation import check_pixels
 from keras_lbie.utils.validation import check_text_batch
 from keras_lbie.utils.validation import check_texts
+
+# The float image inputs of the models (pixels, or the colorizer's scaled
+# L), which the input pipelines check for NaN and inf.
+_IMAGE_KEYS = ("image", "image_l")
 
 
 def tokenize_dataset(dataset, tokenizer):
@@ -24,7 +29,10 @@ def tokenize_dataset(dataset, tokenizer):
     or a `ReferItSegmenterBackbone` (with a `ReferItTokenizer`).
     Tokenization then runs in the `tf.data` pipeline, so the backbone can
     be trained with `jit_compile=True` and under `tf.distribute` strategies
-    (neither accepts string inputs).
+    (neither accepts string inputs). Float images (`x["image"]`, or a
+    colorizer's `x["image_l"]`) are checked as they stream: a batch with
+    NaN or inf raises an `InvalidArgumentError` naming the input, where
+    training would otherwise turn the weights into NaN unnoticed.
 
     Args:
         dataset: a batched `tf.data.Dataset` as above.
@@ -41,6 +49,11 @@ def tokenize_dataset(dataset, tokenizer):
     >>> segmenter.backbone.compile(optimizer="adam")
     >>> segmenter.backbone.fit(train)
     """
+    return _tokenized(dataset, tokenizer)
+
+
+def _tokenized(dataset, tokenizer, check_targets=None):
+    """`tokenize_dataset`, with the targets checked by `check_targets`."""
     if not isinstance(dataset, tf.data.Dataset):
         raise TypeError(
             "`dataset` must be a tf.data.Dataset. Received: "
@@ -59,13 +72,54 @@ def tokenize_dataset(dataset, tokenizer):
             "sample_weight)` with `x` a dict holding a string `'text'`. "
             f"Received element_spec: {spec}"
         )
+    return _map_elements(dataset, tokenizer, check_targets)
 
-    def tokenize(x, *rest):
+
+def _map_elements(dataset, tokenizer=None, check_targets=None):
+    """`dataset` with its float images checked, and more (`tf.data`).
+
+    Every element's float image inputs (`"image"`, `"image_l"`) must be
+    finite: one NaN pixel would turn the first convolution's weights into
+    NaN after one training step while the loss stays finite. With a
+    `tokenizer`, `x["text"]` becomes `x["token_ids"]`; with
+    `check_targets`, a function of `y` returning it with assertions, the
+    targets are checked too.
+
+    Args:
+        dataset: batches `x`, `(x, y)` or `(x, y, ...)`, `x` a dict.
+        tokenizer: None, or the tokenizer of `x["text"]`.
+        check_targets: None, or a function of a `y` tensor.
+    """
+
+    def map_element(x, *rest):
         x = dict(x)
-        x["token_ids"] = tokenizer(x.pop("text"))
+        for key in _IMAGE_KEYS:
+            if key in x and x[key].dtype.is_floating:
+                x[key] = tf.debugging.assert_all_finite(
+                    x[key],
+                    f"`{key}` holds NaN or infinite values: images must be "
+                    "finite.",
+                )
+        if tokenizer is not None:
+            x["token_ids"] = tokenizer(x.pop("text"))
+        if check_targets is not None and rest:
+            rest = (check_targets(rest[0]), *rest[1:])
         return (x, *rest) if rest else x
 
-    return dataset.map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.map(map_element, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _holds_values(inputs):
+    """Whether `inputs` is a dict of concrete values (not symbolic)."""
+    return (
+        isinstance(inputs, dict)
+        and tf.executing_eagerly()
+        and not any(
+            isinstance(value, keras.KerasTensor)
+            or (tf.is_tensor(value) and tf.is_symbolic_tensor(value))
+            for value in inputs.values()
+        )
+    )
 
 
 class Task(keras.Model):
@@ -86,7 +140,19 @@ class Task(keras.Model):
       `preset_kind` names a preset in errors, `preset_changes` what an
       override changes, `weight_preserving_overrides` the overrides that
       loaded weights allow;
-    - `check_image_input(image)`: raises unless the image input fits.
+    - `check_image_input(image)`: raises unless the image input fits;
+      `standardize_image(image)`, the image a user passes as the task's
+      numpy input; `check_targets(y)` and `target_assertions(y)`, the
+      targets of `fit` and `evaluate` (none by default).
+
+    `predict`, `__call__`, `evaluate` and `fit` take raw inputs as users
+    have them: the text as a list of str or bytes, a numpy array of them
+    or a str for one image; the images as arrays, tensors or nested lists
+    of pixel values in [0, 255] whatever the dtype (`check_pixels`: NaN
+    or inf is an error, and a float image in [0, 1] draws a
+    `PixelRangeWarning`). An empty batch gives an empty output from
+    `predict` and `__call__`. `tf.data` inputs and `tokenize_dataset` check
+    their float images (and targets) as they stream.
 
     Example:
     >>> segmenter = LBIESegmenter.from_preset("cosal_paper")
@@ -206,37 +272,132 @@ class Task(keras.Model):
         """Raises unless the `"image"` input fits; subclasses define it."""
         raise NotImplementedError
 
+    def standardize_image(self, image):
+        """The numpy `"image"` input of `check_pixels(image)`; subclasses."""
+        raise NotImplementedError
+
+    def check_targets(self, y):
+        """The numpy `y` of `fit` / `evaluate`, or raises; none here."""
+        return y
+
+    def target_assertions(self, y):
+        """`y` tensor with the `check_targets` checks as graph assertions."""
+        return y
+
+    def standardize_inputs(self, inputs):
+        """Raw inputs as users have them → `(image, texts)`, checked.
+
+        Args:
+            inputs: a dict with `"image"` (array, eager tensor or nested
+                list of pixel values) and `"text"` (see `check_texts`).
+
+        Returns:
+            The numpy image batch of `standardize_image` and the list of
+            one str per image.
+        """
+        check_input_keys(inputs, ("image", "text"))
+        image = self.standardize_image(check_pixels(inputs["image"], "image"))
+        texts = check_texts(inputs["text"], len(image), "text")
+        return image, texts
+
+    def empty_output(self):
+        """The numpy output of an empty batch."""
+        output = self.output
+        return np.zeros((0, *output.shape[1:]), output.dtype)
+
+    def __call__(self, inputs, *args, **kwargs):
+        if _holds_values(inputs):
+            image, texts = self.standardize_inputs(inputs)
+            if not texts:
+                return tf.constant(self.empty_output())
+            inputs = {
+                "image": tf.constant(image, tf.float32),
+                "text": tf.constant(texts, tf.string),
+            }
+        return super().__call__(inputs, *args, **kwargs)
+
     def call(self, inputs, training=None, mask=None):
         check_input_keys(inputs, ("image", "text"))
         self.check_image_input(inputs["image"])
         check_text_batch(inputs["text"], "text")
         return super().call(inputs, training=training, mask=mask)
 
+    def predict(self, x, *args, **kwargs):
+        if isinstance(x, dict):
+            x = self._numpy_inputs(x)
+            if not len(x["text"]):
+                return self.empty_output()
+        elif isinstance(x, tf.data.Dataset):
+            x = _map_elements(x)
+        return super().predict(x, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        x, y = self._checked_data(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        x, y = self._checked_data(x, y)
+        validation_data = kwargs.get("validation_data")
+        if isinstance(validation_data, tf.data.Dataset):
+            kwargs["validation_data"] = self._checked_data(validation_data)[0]
+        elif isinstance(validation_data, (tuple, list)) and isinstance(
+            validation_data[0], dict
+        ):
+            kwargs["validation_data"] = (
+                *self._checked_data(*validation_data[:2]),
+                *validation_data[2:],
+            )
+        return super().fit(x, y, *args, **kwargs)
+
+    def _numpy_inputs(self, x):
+        image, texts = self.standardize_inputs(x)
+        return {"image": image, "text": np.array(texts, dtype=object)}
+
+    def _checked_data(self, x, y=None):
+        """`(x, y)` of `fit` / `evaluate`, standardised and checked."""
+        if isinstance(x, dict):
+            x = self._numpy_inputs(x)
+            if not len(x["text"]):
+                raise ValueError(
+                    "The inputs hold no example: `image` and `text` are empty."
+                )
+            if y is not None:
+                y = self.check_targets(y)
+        elif isinstance(x, tf.data.Dataset):
+            x = _map_elements(x, check_targets=self.target_assertions)
+        return x, y
+
     def tokenize_dataset(self, dataset):
         """Replaces a dataset's raw `"text"` by `"token_ids"` (in `tf.data`).
 
         `tokenize_dataset(dataset, self.tokenizer)`: the backbone's
         training inputs, e.g. `({"image", "token_ids"}, y)` from
-        `cosal.as_dataset`'s `({"image", "text"}, y)`.
+        `cosal.as_dataset`'s `({"image", "text"}, y)`, with the targets
+        checked as they stream (`target_assertions`).
         """
-        return tokenize_dataset(dataset, self.tokenizer)
+        return _tokenized(dataset, self.tokenizer, self.target_assertions)
 
     def predict_with_texts(self, inputs, texts, batch_size):
         """Runs the backbone on numpy `inputs` and tokenized `texts`.
 
         Args:
             inputs: dict of the backbone's numpy inputs but `"token_ids"`.
-            texts: one text per example: a list of str, or a str for one.
+            texts: one text per example (`check_texts`): a list of str or
+                bytes, a numpy array of them, or a str for one.
             batch_size: positive int, examples per forward pass.
 
         Returns:
-            `(token_ids, outputs)`: the numpy ids and the backbone's outputs.
+            `(token_ids, outputs)`: the numpy ids and the backbone's outputs
+            (empty arrays for an empty batch).
         """
-        num_examples = len(next(iter(inputs.values())))
-        if not num_examples:
-            raise ValueError("The batch is empty: pass at least one image.")
-        texts = check_texts(texts, num_examples)
+        texts = check_texts(texts, len(next(iter(inputs.values()))))
         token_ids = self.tokenizer(tf.constant(texts, tf.string)).numpy()
+        if not texts:
+            outputs = {
+                key: np.zeros((0, *value.shape[1:]), value.dtype)
+                for key, value in self.backbone.output.items()
+            }
+            return token_ids, outputs
         inputs = {**inputs, "token_ids": token_ids}
         # `predict_on_batch` per chunk, not `predict`: the same compiled
         # step without `predict`'s data adapter and callbacks, which cost

@@ -11,6 +11,7 @@ use these checks without importing TensorFlow.
 
 import numbers
 import os
+import warnings
 
 import numpy as np
 
@@ -159,6 +160,25 @@ def check_path(path, name):
     return os.fspath(path)
 
 
+def check_folder_name(name, argument):
+    """Returns `name` unless it is not a plain folder name (no path).
+
+    Refuses the empty name, `.`, `..` and names holding a path separator,
+    which would write outside the parent folder.
+    """
+    if (
+        not isinstance(name, str)
+        or not name
+        or name in (".", "..")
+        or any(sep in name for sep in {"/", "\\", os.sep})
+    ):
+        raise ValueError(
+            f"`{argument}` must be a non-empty folder name without path "
+            f"separators. Received: {name!r}"
+        )
+    return name
+
+
 def check_word_list(vocabulary):
     """Returns `vocabulary` as a list of plain str, or raises a TypeError."""
     if isinstance(vocabulary, (str, bytes)) or not hasattr(
@@ -178,29 +198,75 @@ def check_word_list(vocabulary):
     return [str(word) for word in vocabulary]
 
 
-def check_texts(texts, num_images):
-    """Returns `texts` (a str, or a list, tuple or 1-D array of str) as a
-    list, or raises unless there is one text per image."""
-    if isinstance(texts, str):
+def check_texts(texts, num_images, name="texts"):
+    """Returns `texts` as a list of str, one per image, or raises.
+
+    Takes what users have: a str (or bytes) for one image; a list or
+    tuple of str or bytes; a 1-D numpy array of them (`<U`, `S` or
+    object, as `np.array(list_of_str)` makes); an eager string tensor
+    (bytes, as `tensor.numpy()` returns them). Bytes are decoded as UTF-8.
+
+    Args:
+        texts: the descriptions.
+        num_images: int, the number of images they describe.
+        name: the argument name used in the error messages.
+    """
+    if hasattr(texts, "numpy") and not isinstance(texts, np.ndarray):
+        try:
+            texts = texts.numpy()
+        except Exception:  # a symbolic tensor: no values to check here
+            raise TypeError(
+                f"`{name}` must hold concrete strings here, not a symbolic "
+                "tensor."
+            ) from None
+    if isinstance(texts, (str, bytes)):
         texts = [texts]
-    elif isinstance(texts, np.ndarray) and texts.ndim == 1:
+    elif isinstance(texts, np.ndarray):
+        if texts.ndim == 0:
+            texts = [texts.item()]
+        elif texts.ndim == 1:
+            # `np.array([])` is float64: an empty batch, not numbers.
+            texts = texts.tolist()
+        else:
+            raise ValueError(
+                f"`{name}` must have shape (batch,), one description per "
+                f"image. Received shape: {texts.shape}"
+            )
+    elif isinstance(texts, (list, tuple)):
         texts = list(texts)
-    elif not isinstance(texts, (list, tuple)):
+    else:
         raise TypeError(
-            "`texts` must be a str or a list of str, one per image. "
+            f"`{name}` must be a str or a list of str, one per image. "
             f"Received: {type(texts).__name__}"
         )
-    not_str = [text for text in texts if not isinstance(text, str)]
+    not_str = [text for text in texts if not isinstance(text, (str, bytes))]
     if not_str:
         raise TypeError(
-            f"`texts` entries must be str. Received: {not_str[:3]!r}"
+            f"`{name}` entries must be str (or UTF-8 bytes). Received: "
+            f"{not_str[:3]!r}"
         )
     if len(texts) != num_images:
-        raise ValueError(
-            f"`texts` must hold one description per image: {num_images} "
-            f"image(s), {len(texts)} text(s)."
+        hint = (
+            " A single str is the description of one image: pass a list."
+            if len(texts) == 1 and num_images > 1
+            else ""
         )
-    return [str(text) for text in texts]
+        raise ValueError(
+            f"`{name}` must hold one description per image: {num_images} "
+            f"image(s), {len(texts)} text(s).{hint}"
+        )
+    decoded = []
+    for index, text in enumerate(texts):
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"`{name}` entry {index} is bytes that are not UTF-8: "
+                    f"{error}"
+                ) from None
+        decoded.append(str(text))
+    return decoded
 
 
 def check_input_keys(inputs, keys):
@@ -341,6 +407,121 @@ def is_int_dtype(dtype):
 
 
 # === Model inputs: images, token ids, text ===
+
+
+class PixelRangeWarning(UserWarning):
+    """A float image whose values look like [0, 1] rather than [0, 255]."""
+
+
+def check_pixels(images, name="image"):
+    """Returns images as a numpy uint8 or float32 array, or raises.
+
+    keras_lbie's one convention for images: pixel values are in [0, 255]
+    whatever the dtype. Takes what `numpy.asarray` makes of `images`
+    (arrays, eager tensors, nested lists):
+
+    - integers must be in [0, 255] and become uint8;
+    - floats must be finite (NaN or inf is an error, not a colour) and
+      become float32; a float image whose maximum is in (0, 1] is used as
+      it is, with a `PixelRangeWarning`: as [0, 255] values it is almost
+      black, so it was probably scaled to [0, 1] (multiply it by 255);
+    - other dtypes (bool, str, complex, object) raise a `TypeError`.
+
+    Args:
+        images: the pixels, any shape.
+        name: the argument name used in the messages.
+    """
+    if hasattr(images, "numpy") and not isinstance(images, np.ndarray):
+        images = images.numpy()
+    try:
+        images = np.asarray(images)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(
+            f"`{name}` must be an array of pixels; numpy cannot make one of "
+            f"it: {error}"
+        ) from None
+    dtype = dtype_name(images)
+    if is_int_dtype(dtype):
+        if images.size and (images.min() < 0 or images.max() > 255):
+            bad = (images < 0) | (images > 255)
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"`{name}` must hold pixel values in [0, 255]. Received "
+                f"{images[index]} at index {index}."
+            )
+        return images.astype(np.uint8, copy=False)
+    if not is_float_dtype(dtype):
+        raise TypeError(
+            f"`{name}` must be uint8 or float pixel values in [0, 255] (or "
+            f"integers in that range). Received dtype: {dtype}"
+        )
+    images = images.astype(np.float32, copy=False)
+    check_finite(
+        images, name, "pixel values must be finite numbers in [0, 255]"
+    )
+    if images.size:
+        top = float(images.max())
+        if 0.0 < top <= 1.0:
+            warnings.warn(
+                f"`{name}` is a float image with values in [0, 1] (maximum "
+                f"{top:g}). keras_lbie reads pixel values as [0, 255] "
+                "whatever the dtype, so the model sees an almost black "
+                "image: multiply it by 255 (or pass uint8) if it was "
+                "scaled to [0, 1].",
+                PixelRangeWarning,
+                stacklevel=3,
+            )
+    return images
+
+
+def check_finite(values, name, why="they must be finite"):
+    """Raises unless the numpy float `values` hold no NaN or inf.
+
+    The error counts them and gives the index of the first: one NaN
+    pixel turns the weights into NaN after one training step while the
+    loss stays finite, and gives confident nonsense at inference.
+    """
+    finite = np.isfinite(values)
+    if not finite.all():
+        index = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise ValueError(
+            f"`{name}` holds {values.size - int(finite.sum())} NaN or "
+            f"infinite value(s), the first at index {index}: {why}."
+        )
+
+
+def check_image_batch(images, image_size, name="images"):
+    """Returns one image or a batch as pixels `(batch, S, S, channels)`.
+
+    What the eager editing methods (`edit`, `segment`, `colorize`) take:
+    one image `(S, S)` (gray), `(S, S, 1)` or `(S, S, 3)`, or a batch
+    `(batch, S, S)` (gray), `(batch, S, S, 1)` or `(batch, S, S, 3)`, with
+    S the model's `image_size` (nothing is resized), as `check_pixels`
+    takes them. A 3-D array is one image when its last axis has 1 or 3
+    entries, else a batch of gray images.
+
+    Returns:
+        `check_pixels(images)` with a batch axis and a channel axis of 1
+        (gray) or 3 (RGB).
+    """
+    images = check_pixels(images, name)
+    shape = images.shape
+    if images.ndim == 2:
+        images = images[None, ..., None]
+    elif images.ndim == 3:
+        images = images[None] if shape[-1] in (1, 3) else images[..., None]
+    if images.ndim != 4 or images.shape[1:] not in (
+        (image_size, image_size, 1),
+        (image_size, image_size, 3),
+    ):
+        raise ValueError(
+            f"`{name}` must be one image ({image_size}, {image_size}), "
+            f"({image_size}, {image_size}, 1) or ({image_size}, "
+            f"{image_size}, 3), or a batch of them (batch, {image_size}, "
+            f"{image_size}[, 1 or 3]): gray or RGB at the model's "
+            f"`image_size` (nothing is resized). Received shape: {shape}"
+        )
+    return images
 
 
 def check_image(image, image_size, name="image"):

@@ -1,7 +1,9 @@
 import early_exit
 import numpy as np
+import pytest
 
 
+@pytest.mark.large
 def test_early_exit_outputs_are_identical_on_a_tiny_model():
     fixed, early = early_exit.build_pair("cosal_paper", 4)
     batches = early_exit.make_batches(fixed, 4, 2)

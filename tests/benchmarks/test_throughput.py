@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import throughput
 
 RESULT_KEYS = {
@@ -28,6 +29,7 @@ RESULT_KEYS = {
 }
 
 
+@pytest.mark.large
 def test_train_measure_reports_every_key():
     result = throughput.measure(
         "cosal_paper", "train", 2, steps=2, repeats=2, warmup=1, max_steps=1

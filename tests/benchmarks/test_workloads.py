@@ -33,6 +33,7 @@ def test_batches_fit_the_model(preset, x_keys, y_shape):
     assert np.all(np.isfinite(np.asarray(output)))
 
 
+@pytest.mark.large
 def test_colorizer_trains_its_gan_and_infers_with_its_generator():
     workload = workloads.BENCHMARKS["cosal_colorizer"].build()
     assert workload.trained

@@ -1,3 +1,4 @@
+import pytest
 import xla_parts
 from workloads import BENCHMARKS
 
@@ -15,6 +16,7 @@ def test_encoder_parts_are_the_backbone_encoders():
     )
 
 
+@pytest.mark.large
 def test_measure_times_each_part_with_and_without_xla():
     rows = xla_parts.measure("cosal_paper", 2, [1, 2], repeats=1, warmup=1)
     parts = [row["part"] for row in rows]

@@ -2,6 +2,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 from PIL import Image
 
 from keras_lbie.callbacks import ColorizationSamples
@@ -27,6 +28,7 @@ def to_uint8(rgb):
 
 
 class ColorizationSamplesTest(TestCase):
+    @pytest.mark.large
     def test_writes_a_grid_per_epoch_during_gan_training(self):
         gan = tiny_gan()
         gan.compile(

@@ -3,20 +3,20 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
+from keras_lbie.cli.edit import composite_on_white
 from keras_lbie.datasets import cosal
 from keras_lbie.export import DEFAULT_SIGNATURE
 from keras_lbie.export import ENCODED_SIGNATURE
 from keras_lbie.export import export_saved_model
-from keras_lbie.models import LBIESegmenter
+from keras_lbie.export.export_saved_model import _rgb_on_white
 from keras_lbie.models.lbie_colorizer import colorize_at_input_size
 from keras_lbie.models.lbie_colorizer import scaled_lightness
 from keras_lbie.models.lbie_segmenter import CLASS_COLORS
-from tests.models.lbie_colorizer.tiny_colorizer import vivid_cosal_colorizer
 from tests.test_case import TestCase
 
 # Runs where keras_lbie cannot be imported: the proof that serving needs
@@ -25,6 +25,7 @@ _TF_ONLY_SCRIPT = """
 import json, sys
 sys.modules["keras_lbie"] = None  # any import of it now fails
 import numpy as np
+import pytest
 import tensorflow as tf
 path, inputs_file, outputs_file = sys.argv[1:]
 inputs = np.load(inputs_file, allow_pickle=True)
@@ -144,14 +145,10 @@ class BadRequestChecks:
 
 
 class ExportSavedModelTest(BadRequestChecks, TestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.export_dir = tempfile.mkdtemp()
-        cls.segmenter = LBIESegmenter.from_preset("cosal_paper", seed=0)
-        cls.path = export_saved_model(
-            cls.segmenter, cls.export_dir, name="cosal", version=3
-        )
+    @pytest.fixture(autouse=True, scope="class")
+    def exported(self, request, exported_segmenter):
+        cls = request.cls
+        cls.segmenter, cls.export_dir, cls.path = exported_segmenter
         cls.signatures = tf.saved_model.load(cls.path).signatures
         data = cosal.generate(4, seed=5)
         cls.images, cls.texts = data["image"], list(data["text"])
@@ -177,6 +174,7 @@ class ExportSavedModelTest(BadRequestChecks, TestCase):
             os.path.isfile(os.path.join(self.path, "saved_model.pb"))
         )
 
+    @pytest.mark.large
     def test_saved_model_cli_lists_the_signatures(self):
         self.assertEqual(
             saved_model_cli_signatures(self.path),
@@ -197,6 +195,7 @@ class ExportSavedModelTest(BadRequestChecks, TestCase):
             },
         )
 
+    @pytest.mark.large
     def test_tensorflow_only_process_matches_predict(self):
         served = serve_in_tensorflow_only_process(
             self, self.path, self.images, self.texts
@@ -258,6 +257,42 @@ class ExportSavedModelTest(BadRequestChecks, TestCase):
         )
         self.assertEqual(outputs["logits"].shape, (2, 48, 48, 7))
 
+    def test_transparent_pixels_are_read_as_white(self):
+        """A sketch on a transparent canvas is the sketch on white (as
+        CoSaL draws it), not on black; gray + alpha too."""
+        image = self.images[0]
+        opaque = np.any(image < 255, axis=-1, keepdims=True)
+        rgba = np.concatenate(
+            [np.where(opaque, image, 0), 255 * opaque], axis=-1
+        ).astype(np.uint8)
+        gray = image[..., :1]
+        gray_alpha = np.concatenate(
+            [np.where(opaque, gray, 0), 255 * opaque], axis=-1
+        ).astype(np.uint8)
+        files = [tf.io.encode_png(x).numpy() for x in (image, rgba, gray_alpha)]
+        outputs = self.signatures[ENCODED_SIGNATURE](
+            image_bytes=tf.constant(files),
+            text=tf.constant([self.texts[0]] * 3),
+        )
+        self.assertAllEqual(outputs["logits"][1], outputs["logits"][0])
+        edited = [
+            tf.io.decode_png(png).numpy() for png in outputs["edited_png_bytes"]
+        ]
+        self.assertAllEqual(edited[1], edited[0])
+        gray_rgb = np.repeat(gray[None], 3, axis=-1).astype(np.uint8)
+        self.assertAllEqual(
+            edited[2], self.serve(gray_rgb, self.texts[:1])["edited_image"][0]
+        )
+
+    def test_alpha_is_composited_as_lbie_edit_does(self):
+        rgba = np.random.default_rng(0).integers(0, 256, (5, 7, 4), np.uint8)
+        self.assertAllEqual(
+            _rgb_on_white(tf.constant(rgba)), composite_on_white(rgba)
+        )
+        self.assertAllEqual(
+            _rgb_on_white(tf.constant(rgba[..., :3])), rgba[..., :3]
+        )
+
     def test_bad_arguments(self):
         with self.assertRaisesRegex(TypeError, "`model` must be an"):
             export_saved_model(self.segmenter.backbone, self.export_dir)
@@ -276,14 +311,10 @@ class ExportSavedModelTest(BadRequestChecks, TestCase):
 
 
 class ExportColorizerTest(BadRequestChecks, TestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.export_dir = tempfile.mkdtemp()
-        cls.colorizer = vivid_cosal_colorizer()
-        cls.path = export_saved_model(
-            cls.colorizer, cls.export_dir, name="colorizer", version=1
-        )
+    @pytest.fixture(autouse=True, scope="class")
+    def exported(self, request, exported_colorizer):
+        cls = request.cls
+        cls.colorizer, cls.export_dir, cls.path = exported_colorizer
         cls.signatures = tf.saved_model.load(cls.path).signatures
         data = cosal.generate(4, seed=5)
         # Mid-tones, where most predicted colours are inside the sRGB gamut.
@@ -302,6 +333,7 @@ class ExportColorizerTest(BadRequestChecks, TestCase):
             scaled_lightness(images).numpy(), self.texts[: len(images)]
         )
 
+    @pytest.mark.large
     def test_saved_model_cli_lists_the_signatures(self):
         self.assertEqual(
             saved_model_cli_signatures(self.path),
@@ -321,6 +353,7 @@ class ExportColorizerTest(BadRequestChecks, TestCase):
             },
         )
 
+    @pytest.mark.large
     def test_tensorflow_only_process_matches_predict(self):
         served = serve_in_tensorflow_only_process(
             self, self.path, self.images, self.texts

@@ -17,6 +17,7 @@ from keras_lbie.training import train_cosal
 TABLE_KEYS = ("metrics", "train_steps", "train_seconds", "batch_size")
 
 
+@pytest.mark.large
 def test_train_cosal_writes_results_and_weights(tmp_path):
     config = CoSaLTrainingConfig(
         max_steps=2,
@@ -62,6 +63,7 @@ def test_train_cosal_writes_results_and_weights(tmp_path):
     )
 
 
+@pytest.mark.large
 def test_single_setting_results_keep_an_int_num_direct(tmp_path):
     config = CoSaLTrainingConfig(
         max_steps=1,

@@ -17,8 +17,10 @@ Public API:
 - `as_dataset(data, batch_size, shuffle=False, seed=None,
   with_shape_map=False, drop_remainder=False)` → batched `tf.data.Dataset` of
   `({"image", "text"}, y)` from a `generate()` dict or TFRecord files.
-- `write_tfrecords(data, path, num_shards=1)` → list of written file names.
-- `read_tfrecords(path_or_glob)` → `tf.data.Dataset` of per-example dicts.
+- `write_tfrecords(data, path, num_shards=1, compression="GZIP")` → list of
+  written file names (GZIP: about 26 times smaller than uncompressed).
+- `read_tfrecords(path_or_glob)` → `tf.data.Dataset` of per-example dicts,
+  from compressed or uncompressed files (detected per file).
 - Constants: `SHAPE_NAMES`, `NUM_SHAPES`, `GRID_SIZE`, `COLOR_NAMES`,
   `BACKGROUND_RGB`, `PALETTE_RGB`, `NUM_CLASSES`, `MIN_IMAGE_SIZE`.
 

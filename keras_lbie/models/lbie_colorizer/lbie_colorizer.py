@@ -16,7 +16,9 @@ from keras_lbie.models.lbie_colorizer.lbie_colorizer_image_converter import (
 from keras_lbie.models.lbie_colorizer.lbie_colorizer_presets import PRESETS
 from keras_lbie.models.task import Task
 from keras_lbie.tokenizers.caption_tokenizer import CaptionTokenizer
+from keras_lbie.utils.validation import check_finite
 from keras_lbie.utils.validation import check_float_image
+from keras_lbie.utils.validation import check_image_batch
 from keras_lbie.utils.validation import check_image_shape
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import dtype_name
@@ -66,13 +68,16 @@ class LBIEColorizer(Task):
         **kwargs: standard model arguments (`name`, ...).
 
     Inputs:
-        A dict with `"image"` `(batch, image_size, image_size, 1)`, a
-        grayscale image, uint8 or float with values in [0, 255] (gray g is
-        read as the sRGB colour (g, g, g) and converted to L), and `"text"`
-        a string tensor `(batch,)`, one caption per image. Images of another
-        size, with 3 channels (colour) or of another dtype raise an error:
-        nothing is resized or converted silently; `colorize` takes colour
-        images.
+        A dict with `"image"` `(batch, image_size, image_size, 1)` (or
+        `(batch, image_size, image_size)`), grayscale pixel values in
+        [0, 255] whatever the dtype (gray g is read as the sRGB colour
+        (g, g, g) and converted to L), and `"text"`, one caption per
+        image: a list of str or bytes, a numpy array of them, a string
+        tensor `(batch,)`, or a str for a batch of one. Images of another
+        size or with 3 channels (colour), and NaN or inf pixels, raise an
+        error: nothing is resized or converted silently; `colorize` takes
+        colour images. A float image whose maximum is at most 1 draws a
+        `PixelRangeWarning` (see `keras_lbie.utils.validation.check_pixels`).
 
     Outputs:
         ab `(batch, image_size, image_size, 2)`, float32 in [-1, 1]
@@ -156,6 +161,13 @@ class LBIEColorizer(Task):
             )
         check_image_shape(image, self.image_size, 1, "image", _GRAY_HINT)
 
+    def standardize_image(self, image):
+        size = self.image_size
+        if image.ndim == 3 and image.shape[1:] == (size, size):
+            image = image[..., None]  # a batch of gray images
+        check_image_shape(image, size, 1, "image", _GRAY_HINT)
+        return image
+
     def predict_ab(self, image_l, texts, batch_size=32):
         """The generator's ab for scaled L and captions (eager, numpy).
 
@@ -163,8 +175,8 @@ class LBIEColorizer(Task):
             image_l: float `(batch, image_size, image_size, 1)`, L scaled to
                 [-1, 1] (as `keras_lbie.color.rgb_to_model_inputs` and the
                 flowers pipeline give it).
-            texts: one caption per image: a list of str, or a str for one
-                image.
+            texts: one caption per image: a list of str or bytes, a numpy
+                array of them, or a str for one image.
             batch_size: positive int, examples per forward pass.
 
         Returns:
@@ -173,6 +185,7 @@ class LBIEColorizer(Task):
         check_positive_int(batch_size, "batch_size")
         image_l = np.asarray(image_l)
         check_float_image(image_l, self.image_size, 1, "image_l", L_HINT)
+        check_finite(image_l, "image_l", "the lightness must be finite")
         _, outputs = self.predict_with_texts(
             {"image_l": image_l.astype(np.float32)}, texts, batch_size
         )
@@ -182,16 +195,18 @@ class LBIEColorizer(Task):
         """Colourises images as their captions say (eager, numpy).
 
         Args:
-            images: uint8 or float with values in [0, 255]: grayscale
-                `(batch, S, S, 1)`, or colour `(batch, S, S, 3)` (only its
+            images: pixel values in [0, 255] whatever the dtype (see the
+                class docstring): grayscale `(batch, S, S, 1)` or
+                `(batch, S, S)`, or colour `(batch, S, S, 3)` (only its
                 lightness is used, as the paper's experiments turn colour
                 photos "into black and white"), with S the model's
                 `image_size`; or one image `(S, S)`, `(S, S, 1)` or
                 `(S, S, 3)` (the output then has a batch of one). Images are
-                never resized: another size is an error.
-            texts: one caption per image: a list of str, or a str for one
-                image. See the class docstring for empty captions, unknown
-                words and truncation.
+                never resized: another size is an error. An empty batch
+                gives an empty output.
+            texts: one caption per image: a list of str or bytes, a numpy
+                array of them, or a str for one image. See the class
+                docstring for empty captions, unknown words and truncation.
             batch_size: positive int, examples per forward pass.
 
         Returns:
@@ -199,25 +214,7 @@ class LBIEColorizer(Task):
             ab (Lab colours outside sRGB are clipped, see
             `keras_lbie.color.lab_to_rgb`).
         """
-        images = np.asarray(images)
-        if images.ndim == 2:
-            images = images[..., None]
-        if images.ndim == 3:
-            images = images[None]
-        dtype = dtype_name(images)
-        if dtype != "uint8" and "float" not in dtype:
-            raise TypeError(
-                "`images` must be uint8 or float with values in [0, 255]. "
-                f"Received dtype: {dtype}"
-            )
-        channels = 1 if images.ndim == 4 and images.shape[-1] == 1 else 3
-        check_image_shape(
-            images,
-            self.image_size,
-            channels,
-            "images",
-            " Pass grayscale (..., 1) or RGB (..., 3) images.",
-        )
+        images = check_image_batch(images, self.image_size)
         image_l = ops.convert_to_numpy(scaled_lightness(images))
         ab = self.predict_ab(image_l, texts, batch_size=batch_size)
         rgb = ops.convert_to_numpy(model_outputs_to_rgb(image_l, ab))

@@ -56,12 +56,15 @@ class LBIESegmenter(ImageSegmenter):
         **kwargs: standard model arguments (`name`, ...).
 
     Inputs:
-        A dict with `"image"` `(batch, image_size, image_size, 3)` RGB,
-        uint8 or float with values in [0, 255] (rescaled by 1/255 in the
-        graph; float images in [0, 1] would look almost black), and `"text"`
-        a string tensor `(batch,)`, one description per image. Images of
-        another size, channel count or dtype raise an error: nothing is
-        resized.
+        A dict with `"image"` `(batch, image_size, image_size, 3)` RGB
+        pixel values in [0, 255] whatever the dtype (uint8, float, or
+        integers in that range; rescaled by 1/255 in the graph), and
+        `"text"`, one description per image: a list of str or bytes, a
+        numpy array of them, a string tensor `(batch,)`, or a str for a
+        batch of one. Images of another size or channel count, and NaN or
+        inf pixels, raise an error: nothing is resized. A float image whose
+        maximum is at most 1 draws a `PixelRangeWarning`: as [0, 255]
+        values it is almost black (multiply it by 255).
 
     Outputs:
         The class logits `(batch, image_size, image_size, num_classes)`
@@ -123,13 +126,16 @@ class LBIESegmenter(ImageSegmenter):
         """Colours images by their descriptions (eager, numpy).
 
         Args:
-            images: uint8 or float RGB with values in [0, 255], a batch
-                `(batch, image_size, image_size, 3)` or one image
-                `(image_size, image_size, 3)` (then the outputs have a batch
-                of one). Images are never resized: another size is an error.
-            texts: one description per image: a list of str, or a str for
-                one image. See the class docstring for empty text, unknown
-                words and truncation.
+            images: pixel values in [0, 255] whatever the dtype (see the
+                class docstring), a batch `(batch, S, S, 3)` or one image
+                `(S, S, 3)` (then the outputs have a batch of one), S the
+                model's `image_size`; gray images `(batch, S, S, 1)`,
+                `(batch, S, S)`, `(S, S, 1)` or `(S, S)` are read as RGB
+                (g, g, g). Images are never resized: another size is an
+                error. An empty batch gives empty outputs.
+            texts: one description per image: a list of str or bytes, a
+                numpy array of them, or a str for one image. See the class
+                docstring for empty text, unknown words and truncation.
             return_details: bool, also return the model's internals.
             batch_size: positive int, examples per forward pass.
 

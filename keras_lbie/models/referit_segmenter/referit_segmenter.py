@@ -52,11 +52,12 @@ class ReferItSegmenter(ImageSegmenter):
         **kwargs: standard model arguments (`name`, ...).
 
     Inputs:
-        A dict with `"image"` `(batch, image_size, image_size, 3)` RGB,
-        uint8 or float in [0, 255], already resized and padded to the
-        model's size (`referit.as_dataset` does it; nothing is resized
-        here: another size is an error), and `"text"` a string tensor
-        `(batch,)`, one expression per image.
+        A dict with `"image"` `(batch, image_size, image_size, 3)` RGB
+        pixel values in [0, 255] whatever the dtype, already resized and
+        padded to the model's size (`referit.as_dataset` does it; nothing
+        is resized here: another size is an error), and `"text"`, one
+        expression per image (a list of str, a string tensor `(batch,)`,
+        ...; see `LBIESegmenter`).
 
     Outputs:
         The logits `(batch, image_size, image_size, 2)`; the object mask is
@@ -137,10 +138,13 @@ class ReferItSegmenter(ImageSegmenter):
         """The object masks of images and expressions (eager, numpy).
 
         Args:
-            images: uint8 or float RGB in [0, 255], `(batch, image_size,
-                image_size, 3)` or one image `(image_size, image_size, 3)`,
-                already resized and padded (nothing is resized).
-            texts: one expression per image: a list of str, or a str.
+            images: RGB pixel values in [0, 255] whatever the dtype,
+                `(batch, image_size, image_size, 3)` or one image
+                `(image_size, image_size, 3)` (gray images are read as RGB,
+                see `LBIESegmenter.edit`), already resized and padded
+                (nothing is resized). An empty batch gives an empty mask.
+            texts: one expression per image: a list of str or bytes, a
+                numpy array of them, or a str for one image.
             batch_size: positive int, examples per forward pass.
 
         Returns:

@@ -19,6 +19,7 @@ from keras_lbie.tokenizers import cosal_vocabulary
 from keras_lbie.tokenizers.caption_tokenizer import CaptionTokenizer
 from keras_lbie.tokenizers.caption_tokenizer import build_vocabulary
 from keras_lbie.utils import preset_utils
+from keras_lbie.utils.validation import PixelRangeWarning
 from tests.models.lbie_colorizer.tiny_colorizer import tiny_backbone
 from tests.models.lbie_colorizer.tiny_colorizer import tiny_colorizer
 from tests.models.lbie_colorizer.tiny_colorizer import tiny_tokenizer
@@ -240,7 +241,7 @@ class LBIEColorizerTest(TestCase):
         with self.assertRaisesRegex(ValueError, r"\(batch, 16, 16, 1\)"):
             colorizer({"image": np.repeat(gray, 3, -1), "text": CAPTIONS})
         with self.assertRaisesRegex(TypeError, "image"):
-            colorizer({"image": gray.astype("int64"), "text": CAPTIONS})
+            colorizer({"image": gray > 0, "text": CAPTIONS})
         with self.assertRaisesRegex(TypeError, "text"):
             colorizer({"image": gray, "text": np.arange(4)})
 
@@ -309,7 +310,11 @@ class LBIEColorizerTest(TestCase):
         with self.assertRaisesRegex(ValueError, "`images`"):
             colorizer.colorize(np.repeat(gray, 2, axis=-1), texts)
         with self.assertRaisesRegex(TypeError, "`images`"):
-            colorizer.colorize(gray.astype("int64"), texts)
+            colorizer.colorize(gray > 0, texts)
+        with self.assertRaisesRegex(
+            ValueError, r"\[0, 255\]. Received 5\d\d at"
+        ):
+            colorizer.colorize(gray.astype("int64") + 300, texts)
         with self.assertRaisesRegex(ValueError, "one description per image"):
             colorizer.colorize(gray, texts[:1])
         with self.assertRaisesRegex(TypeError, "`texts`"):
@@ -318,6 +323,53 @@ class LBIEColorizerTest(TestCase):
             colorizer.colorize(gray, texts, batch_size=0)
         with self.assertRaisesRegex(TypeError, "image_l"):
             colorizer.predict_ab(gray, texts)
+
+    def test_colorize_takes_what_users_have(self):
+        colorizer = tiny_colorizer()
+        gray = gray_images(2)
+        texts = list(CAPTIONS[:2])
+        expected = colorizer.colorize(gray, texts)
+        for name, images, captions in (
+            # A 3-D batch of gray images, not one image of 2 rows.
+            ("gray batch", gray[..., 0], texts),
+            ("nested list", gray.astype(int).tolist(), texts),
+            ("bytes", gray, [t.encode() for t in texts]),
+            ("tensor", tf.constant(gray), tf.constant(texts)),
+        ):
+            with self.subTest(name):
+                self.assertAllEqual(
+                    colorizer.colorize(images, captions), expected
+                )
+        # Errors show the shape passed, not a reshaped one.
+        with self.assertRaisesRegex(
+            ValueError, r"Received shape: \(2, 16, 15\)"
+        ):
+            colorizer.colorize(gray[:, :, :15, 0], texts)
+
+    def test_colorize_an_empty_batch(self):
+        colorizer = tiny_colorizer()
+        colours = colorizer.colorize(gray_images(2)[:0], [])
+        self.assertEqual(colours.shape, (0, 16, 16, 3))
+        self.assertEqual(colours.dtype, np.uint8)
+        ab = colorizer.predict_ab(np.zeros((0, 16, 16, 1), "float32"), [])
+        self.assertEqual(ab.shape, (0, 16, 16, 2))
+
+    def test_colorize_refuses_non_finite_images(self):
+        colorizer = tiny_colorizer()
+        images = gray_images(2).astype("float32")
+        images[0, 3, 4, 0] = -np.inf
+        texts = list(CAPTIONS[:2])
+        with self.assertRaisesRegex(ValueError, r"`images` holds 1 NaN"):
+            colorizer.colorize(images, texts)
+        image_l = np.zeros((2, 16, 16, 1), "float32")
+        image_l[1, 0, 0, 0] = np.nan
+        with self.assertRaisesRegex(ValueError, r"`image_l` holds 1 NaN"):
+            colorizer.predict_ab(image_l, texts)
+
+    def test_colorize_warns_on_float_images_in_0_1(self):
+        colorizer = tiny_colorizer()
+        with self.assertWarnsRegex(PixelRangeWarning, r"\[0, 1\]"):
+            colorizer.colorize(gray_images(2) / 255.0, list(CAPTIONS[:2]))
 
     def test_tokenize_dataset(self):
         colorizer = tiny_colorizer()

@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 
@@ -111,6 +112,7 @@ class LBIEColorizerBackboneTest(TestCase):
         names = [v.path for v in backbone.non_trainable_variables]
         self.assertTrue(any("next_state_conv" in name for name in names))
 
+    @pytest.mark.large
     def test_jit_compile_matches_eager(self):
         backbone = tiny_backbone(max_steps=2)
         x, _ = tiny_data()

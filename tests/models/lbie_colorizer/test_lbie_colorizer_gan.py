@@ -202,6 +202,7 @@ class LBIEColorizerGANTest(TestCase):
         ]
         self.assertTrue(any(moved))
 
+    @pytest.mark.large
     def test_fit_reduces_l1(self):
         # T = 2: the decoder reads the Gumbel mixture of the steps, so this
         # also trains the gates; the one-step model is the large test below.
@@ -271,6 +272,7 @@ class LBIEColorizerGANTest(TestCase):
         for name in TRACKERS:
             self.assertAllClose(logs[0][name], logs[1][name], rtol=1e-5)
 
+    @pytest.mark.large
     def test_two_replicas_match_one_device(self):
         # Eager steps run the same per-replica code and reductions as traced
         # ones (the large test below checks those) in a third of the time.

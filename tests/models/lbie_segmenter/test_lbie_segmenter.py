@@ -3,6 +3,7 @@ from unittest import mock
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 
@@ -15,6 +16,7 @@ from keras_lbie.models.lbie_segmenter import lbie_segmenter_presets
 from keras_lbie.tokenizers import SentenceTokenizer
 from keras_lbie.tokenizers import cosal_vocabulary
 from keras_lbie.utils import preset_utils
+from keras_lbie.utils.validation import PixelRangeWarning
 from tests.test_case import TestCase
 
 PALETTE = np.array((cosal.BACKGROUND_RGB, *cosal.PALETTE_RGB), np.uint8)
@@ -149,6 +151,7 @@ class LBIESegmenterTest(TestCase):
         self.assertEqual(restored.get_config(), segmenter.get_config())
         self.assertAllEqual(segmenter(inputs), restored(inputs))
 
+    @pytest.mark.large
     def test_export_takes_raw_strings(self):
         segmenter = LBIESegmenter.from_preset("cosal_paper", seed=0)
         inputs = cosal_inputs(2)
@@ -264,14 +267,18 @@ class LBIESegmenterTest(TestCase):
         segmenter = LBIESegmenter.from_preset("cosal_paper")
         image = cosal_inputs(2)["image"]
         texts = ["The circle is red.", "The diamond is blue."]
-        with self.assertRaisesRegex(ValueError, r"`images`.*48, 48, 3"):
+        with self.assertRaisesRegex(
+            ValueError, r"`images`.*48, 48, 3.*Received shape: \(2, 36, 36, 3"
+        ):
             segmenter.edit(image[:, :36, :36], texts)
-        with self.assertRaisesRegex(ValueError, "`images`"):
-            segmenter.edit(image[..., :1], texts)
-        with self.assertRaisesRegex(ValueError, "`images`"):
-            segmenter.edit(image[0, :, :, 0], texts[0])
+        with self.assertRaisesRegex(ValueError, r"`images`.*\(2, 48, 48, 2\)"):
+            segmenter.edit(image[..., :2], texts)
+        with self.assertRaisesRegex(ValueError, r"`images`.*\(48,\)"):
+            segmenter.edit(image[0, 0, :, 0], texts[0])
         with self.assertRaisesRegex(TypeError, "`images`"):
-            segmenter.edit(image.astype("int64"), texts)
+            segmenter.edit(image > 0, texts)
+        with self.assertRaisesRegex(ValueError, r"Received -1 at"):
+            segmenter.edit(image.astype("int64") - 1, texts)
         with self.assertRaisesRegex(ValueError, "one description per image"):
             segmenter.edit(image, texts[:1])
         with self.assertRaisesRegex(ValueError, "one description per image"):
@@ -282,10 +289,61 @@ class LBIESegmenterTest(TestCase):
             segmenter.edit(image, 3)
         with self.assertRaisesRegex(ValueError, "batch_size"):
             segmenter.edit(image, texts, batch_size=0)
-        with self.assertRaisesRegex(ValueError, "batch is empty"):
-            segmenter.edit(image[:0], [])
         with self.assertRaisesRegex(TypeError, "return_details"):
             segmenter.edit(image, texts, return_details="yes")
+
+
+class EditInputsTest(TestCase):
+    """`edit` takes what users have, and refuses what would be wrong."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.segmenter = LBIESegmenter.from_preset("cosal_paper", seed=0)
+        data = cosal.generate(2, num_direct=4, seed=0)
+        cls.images, cls.texts = data["image"], list(data["text"])
+        cls.expected = cls.segmenter.edit(cls.images, cls.texts)
+
+    def test_forms_of_images_and_texts(self):
+        gray = np.repeat(self.images[..., :1], 3, axis=-1)
+        expected_gray = self.segmenter.edit(gray, self.texts)
+        for name, images, texts, expected in (
+            ("nested list", self.images.tolist(), self.texts, None),
+            ("int64", self.images.astype("int64"), self.texts, None),
+            ("bytes", self.images, [t.encode() for t in self.texts], None),
+            ("unicode array", self.images, np.array(self.texts), None),
+            ("tensor", tf.constant(self.images), tf.constant(self.texts), None),
+            ("gray batch", self.images[..., 0], self.texts, expected_gray),
+            ("gray (.., 1)", self.images[..., :1], self.texts, expected_gray),
+        ):
+            with self.subTest(name):
+                expected = self.expected if expected is None else expected
+                self.assertAllEqual(
+                    self.segmenter.edit(images, texts), expected
+                )
+
+    def test_an_empty_batch_gives_empty_outputs(self):
+        colours, details = self.segmenter.edit(
+            self.images[:0], [], return_details=True
+        )
+        self.assertEqual(colours.shape, (0, 48, 48, 3))
+        self.assertEqual(colours.dtype, np.uint8)
+        self.assertEqual(details["labels"].shape, (0, 48, 48))
+        self.assertEqual(details["attention"].shape, (0, 4, 6, 6, 9))
+        self.assertEqual(details["stop_step"].shape, (0, 6, 6))
+        self.assertEqual(details["sentences"], [])
+
+    def test_non_finite_images_are_refused(self):
+        images = self.images.astype("float32")
+        images[1, 5, 6, 2] = np.nan
+        with self.assertRaisesRegex(
+            ValueError, r"`images` holds 1 NaN.*\(1, 5, 6, 2\)"
+        ):
+            self.segmenter.edit(images, self.texts)
+
+    def test_float_images_in_0_1_draw_a_warning(self):
+        with self.assertWarnsRegex(PixelRangeWarning, r"\[0, 1\]"):
+            self.segmenter.edit(self.images / 255.0, self.texts)
 
 
 class TaskBasicsTest(TestCase):

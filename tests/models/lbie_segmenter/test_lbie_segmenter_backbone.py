@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 from absl.testing import parameterized
 
 from keras_lbie.datasets import cosal
@@ -238,6 +239,26 @@ class LBIESegmenterBackboneTest(TestCase):
         with self.assertRaisesRegex(ValueError, "`y`"):
             backbone.compute_loss(x, None, y_pred)
 
+    def test_fit_and_evaluate_check_numpy_data_first(self):
+        backbone = tiny_backbone()
+        backbone.compile(optimizer="sgd")
+        x, y = tiny_inputs()
+        x = {**x, "image": np.array(x["image"], "float32")}
+        x["image"][0, 1, 2, 0] = np.nan
+        for run in (backbone.fit, backbone.evaluate):
+            with self.assertRaisesRegex(
+                ValueError, r"`image` holds 1 NaN.*\(0, 1, 2, 0\)"
+            ):
+                run(x, y, verbose=0)
+        x["image"][0, 1, 2, 0] = 0.0
+        y = np.array(y)
+        y[1, 0, 3] = -1
+        for run in (backbone.fit, backbone.evaluate):
+            with self.assertRaisesRegex(
+                ValueError, r"label -1 at index \(1, 0, 3\).*\[0, 3\)"
+            ):
+                run(x, y, verbose=0)
+
     @parameterized.named_parameters(
         ("gumbel", "gumbel"), ("expected", "expected")
     )
@@ -255,6 +276,7 @@ class LBIESegmenterBackboneTest(TestCase):
     @parameterized.named_parameters(
         ("gumbel", "gumbel"), ("expected", "expected")
     )
+    @pytest.mark.large
     def test_fit_reduces_loss(self, mode):
         segmenter = LBIESegmenter.from_preset(
             "cosal_paper", termination_mode=mode, max_steps=2, seed=0
@@ -271,6 +293,7 @@ class LBIESegmenterBackboneTest(TestCase):
         self.assertLess(history["loss"][-1], 0.8 * history["loss"][0])
         self.assertIn("color_mean_iou", history)
 
+    @pytest.mark.large
     def test_jit_compile_matches_eager(self):
         segmenter = LBIESegmenter.from_preset("cosal_paper")
         backbone = segmenter.backbone
@@ -281,6 +304,7 @@ class LBIESegmenterBackboneTest(TestCase):
         }
         self.assert_jit_compile_matches_eager(backbone, x, atol=1e-4)
 
+    @pytest.mark.large
     def test_two_replicas_match_one_device(self):
         # Expected mode is deterministic in training, as the check needs.
         x, y = tiny_inputs(batch=12)

@@ -179,6 +179,25 @@ class ReferItSegmenterTest(TestCase):
         with self.assertRaisesRegex(ValueError, "one description per image"):
             segmenter.segment(images, ["the circle"])
 
+    def test_segment_takes_what_users_have(self):
+        segmenter = small(image_size=32)
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, (2, 32, 32, 3)).astype("uint8")
+        texts = ["the red circle", "the shape left of the circle"]
+        masks = segmenter.segment(images, texts)
+        self.assertEqual(masks.shape, (2, 32, 32))
+        self.assertAllEqual(
+            segmenter.segment(images.tolist(), np.array(texts)), masks
+        )
+        self.assertAllEqual(
+            segmenter.segment(images, [t.encode() for t in texts]), masks
+        )
+        self.assertEqual(segmenter.segment(images[:0], []).shape, (0, 32, 32))
+        images = images.astype("float32")
+        images[0, 0, 0, 0] = np.nan
+        with self.assertRaisesRegex(ValueError, "`images` holds 1 NaN"):
+            segmenter.segment(images, texts)
+
     def test_saving_round_trip(self):
         segmenter = small()
         inputs = {
@@ -193,6 +212,7 @@ class ReferItSegmenterTest(TestCase):
         self.assertIsInstance(restored, ReferItSegmenter)
         self.assertAllClose(segmenter(inputs), restored(inputs), atol=1e-5)
 
+    @pytest.mark.large
     def test_fit_reduces_loss_on_a_referit_folder(self):
         segmenter = small(image_size=32, termination_mode="expected", seed=0)
         train = tokenize_dataset(
@@ -208,6 +228,7 @@ class ReferItSegmenterTest(TestCase):
         history = backbone.fit(train, epochs=6, verbose=0).history
         self.assertLess(history["loss"][-1], 0.8 * history["loss"][0])
 
+    @pytest.mark.large
     def test_jit_compile_matches_eager(self):
         segmenter = small(image_size=32)
         backbone = segmenter.backbone
@@ -221,6 +242,7 @@ class ReferItSegmenterTest(TestCase):
         }
         self.assert_jit_compile_matches_eager(backbone, x, atol=1e-4)
 
+    @pytest.mark.large
     def test_two_replicas_match_one_device(self):
         # Expected mode is deterministic in training, as the check needs; a
         # large L2 weight checks that the penalty is scaled per replica.
