@@ -22,7 +22,7 @@ from PIL import Image
 
 from keras_lbie.datasets import cosal
 from keras_lbie.models import LBIESegmenter
-from tests.cli.test_main import lbie_command
+from tests.cli.runner import lbie_command
 
 CHROMIUM = "/usr/bin/chromium"
 # What this machine's Chromium needs to start headless, as root, offline.
