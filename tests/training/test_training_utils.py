@@ -93,7 +93,12 @@ def _dense(gradient, other):
 
 @pytest.mark.parametrize(
     "jit_compile, step_xla, fusion_xla",
-    [(True, True, False), (False, False, False), ("fusion", False, True)],
+    [
+        # XLA compiles the whole training step: ~25 s on 2 cores.
+        pytest.param(True, True, False, marks=pytest.mark.large),
+        (False, False, False),
+        ("fusion", False, True),
+    ],
 )
 def test_compile_for_training_compiles_the_asked_parts(
     jit_compile, step_xla, fusion_xla
