@@ -6,9 +6,7 @@ colorizer keeps the image's lightness and predicts its colours.
 
 import os
 
-import numpy as np
 from PIL import Image
-from PIL import ImageOps
 from PIL import UnidentifiedImageError
 
 from keras_lbie.cli.common import OUTPUT_FORMATS
@@ -22,6 +20,7 @@ from keras_lbie.cli.common import save_image
 from keras_lbie.cli.common import write_attention_figure
 from keras_lbie.studio.edit_image import edit_image
 from keras_lbie.studio.edit_image import resized
+from keras_lbie.studio.image_io import rgb_pixels
 
 
 def add_parsers(commands):
@@ -149,9 +148,7 @@ def write_image(pixels, path, image_format):
 def read_image(path):
     """The pixels of an image file as uint8 RGB `(height, width, 3)`.
 
-    Transparent pixels are composited onto white (CoSaL's background), as
-    the exported `serving_encoded` signature does: a transparent PNG would
-    otherwise read as black.
+    Transparent pixels are read as white (`rgb_pixels`).
     """
     if not os.path.exists(path):
         raise CLIError(f"no such image file: {path}")
@@ -159,31 +156,13 @@ def read_image(path):
         raise CLIError(f"{path} is a folder, not an image file.")
     try:
         with Image.open(path) as image:
-            # Photos store their orientation in EXIF; show them upright.
-            image = ImageOps.exif_transpose(image)
-            if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-                "transparency" in image.info
-            ):
-                return composite_on_white(np.asarray(image.convert("RGBA")))
-            return np.asarray(image.convert("RGB"))
+            return rgb_pixels(image)
     except UnidentifiedImageError:
         raise CLIError(
             f"cannot read {path}: not an image file (PNG or JPEG)."
         ) from None
     except OSError as error:
         raise CLIError(f"cannot read {path}: {error}") from error
-
-
-def composite_on_white(rgba):
-    """uint8 RGB of uint8 RGBA `(..., 4)` laid over a white background.
-
-    The same float32 arithmetic as the exported signatures
-    (`keras_lbie.export`), so both read a file alike.
-    """
-    rgba = rgba.astype(np.float32)
-    alpha = rgba[..., 3:] / 255.0
-    rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
-    return np.round(rgb).astype(np.uint8)
 
 
 def _size_text(shape):

@@ -287,7 +287,8 @@ def _rgb_on_white(image):
 
     Gray becomes (g, g, g); an alpha channel is composited onto white,
     CoSaL's background (a transparent PNG would otherwise read as black).
-    The same float32 arithmetic as `lbie edit` (`composite_on_white`);
+    The same float32 arithmetic as `lbie edit` and the studio
+    (`keras_lbie.studio.image_io.composite_on_white`);
     opaque pixels keep their exact values.
     """
     channels = tf.shape(image)[-1]

@@ -43,14 +43,41 @@ def decode_image(data, max_pixels=MAX_IMAGE_PIXELS):
                     f"the image is {width}x{height} px, more than the "
                     f"{max_pixels:,} pixels allowed: make it smaller."
                 )
-            # Photos store their orientation in EXIF; edit them upright.
-            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+            return rgb_pixels(image)
     except UnidentifiedImageError:
         raise ValueError(
             "the file is not an image: choose a PNG or JPEG image."
         ) from None
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:
         raise ValueError(f"the image cannot be read: {error}") from None
+
+
+def rgb_pixels(image):
+    """uint8 RGB `(height, width, 3)` of a Pillow image, upright.
+
+    Photos store their orientation in EXIF; they are turned upright.
+    Transparent pixels are composited onto white (CoSaL's background), as
+    the exported `serving_encoded` signature does: a transparent PNG would
+    otherwise read as black.
+    """
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        "transparency" in image.info
+    ):
+        return composite_on_white(np.asarray(image.convert("RGBA")))
+    return np.asarray(image.convert("RGB"))
+
+
+def composite_on_white(rgba):
+    """uint8 RGB of uint8 RGBA `(..., 4)` laid over a white background.
+
+    The same float32 arithmetic as the exported signatures
+    (`keras_lbie.export`), so both read a file alike.
+    """
+    rgba = rgba.astype(np.float32)
+    alpha = rgba[..., 3:] / 255.0
+    rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    return np.round(rgb).astype(np.uint8)
 
 
 def encode_png(pixels):

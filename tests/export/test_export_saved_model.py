@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_lbie.cli.edit import composite_on_white
 from keras_lbie.datasets import cosal
 from keras_lbie.export import DEFAULT_SIGNATURE
 from keras_lbie.export import ENCODED_SIGNATURE
@@ -17,6 +16,7 @@ from keras_lbie.export.export_saved_model import _rgb_on_white
 from keras_lbie.models.lbie_colorizer import colorize_at_input_size
 from keras_lbie.models.lbie_colorizer import scaled_lightness
 from keras_lbie.models.lbie_segmenter import CLASS_COLORS
+from keras_lbie.studio.image_io import composite_on_white
 from tests.test_case import TestCase
 
 # Runs where keras_lbie cannot be imported: the proof that serving needs

@@ -38,6 +38,16 @@ def test_gray_and_rgba_become_rgb_and_exif_is_applied():
     assert decode_image(jpeg).shape == (8, 4, 3)
 
 
+def test_transparent_pixels_are_read_as_white():
+    rgba = np.zeros((2, 3, 4), np.uint8)
+    rgba[0, 0] = (200, 0, 0, 255)  # opaque red
+    rgba[0, 1] = (0, 0, 0, 128)  # half-transparent black
+    pixels = decode_image(file_bytes(Image.fromarray(rgba), "PNG"))
+    np.testing.assert_array_equal(pixels[0, 0], (200, 0, 0))
+    np.testing.assert_array_equal(pixels[0, 1], (127, 127, 127))
+    np.testing.assert_array_equal(pixels[1], np.full((3, 3), 255))
+
+
 @pytest.mark.parametrize(
     "data, message",
     [
