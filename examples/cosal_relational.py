@@ -159,7 +159,10 @@ def logged_row(value):
     run_budget = (
         f"{seen / 1000:.0f}k ex, {results['train_seconds'] / 60:.0f} min"
     )
-    by_setting = results["metrics_by_num_direct"]
+    # results.json of older versions hold one setting's metrics only.
+    by_setting = results.get("metrics_by_num_direct") or {
+        results["num_direct"]: results["metrics"]
+    }
     return "".join(
         f"| {label} | {n} | {run_budget} | "
         f"**{metrics['cosal_region_iou']:.4f}** "

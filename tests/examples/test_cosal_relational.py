@@ -84,3 +84,21 @@ def test_logged_rows_come_from_the_results(tmp_path):
     assert row.startswith("| old design | 4 | 32k ex, 10 min | **0.5000**")
     with pytest.raises(ValueError, match="--logged"):
         cosal_relational.logged_row(f"x={tmp_path / 'missing.json'}")
+
+
+def test_logged_rows_of_single_setting_results(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(
+        json.dumps(
+            {
+                "train_steps": 1000,
+                "batch_size": 32,
+                "train_seconds": 600,
+                "test_examples": 2000,
+                "num_direct": 6,
+                "metrics": {"cosal_region_iou": 0.25},
+            }
+        )
+    )
+    row = cosal_relational.logged_row(f"older={path}")
+    assert row.startswith("| older | 6 | 32k ex, 10 min | **0.2500**")
