@@ -1,0 +1,58 @@
+import os
+import shutil
+
+import keras
+
+from keras_lbie.utils.atomic_files import atomic_path
+
+
+class TrainingBackup(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` whose backup resumes at the exact step.
+
+    Saves the model's weights and optimizer state (its `iterations`, the
+    number of steps done, included) to `backup_dir/latest.weights.h5` at
+    every epoch end, or every `save_freq` batches, each time written to a
+    temporary file then renamed, so that a kill mid-write leaves the
+    previous backup whole. Keras 3's own callback restarts a backup taken
+    mid-epoch at the epoch's first batch (training on its first batches
+    twice) and records epoch 0 for the mid-epoch backups of a resumed run;
+    here the caller restores the state before `fit` with `restore` and
+    feeds the data from the step it returns (see `train_cosal`). The
+    backup is kept after training: the caller deletes it once its results
+    are written (`delete`).
+
+    Args:
+        backup_dir: str, a folder for the backup alone.
+        save_freq: "epoch", or an int: back up every `save_freq` batches.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch"):
+        super().__init__(
+            backup_dir, save_freq=save_freq, delete_checkpoint=False
+        )
+
+    @property
+    def exists(self):
+        """Whether a backup has been written."""
+        return os.path.isfile(self._weights_path)
+
+    def restore(self, model):
+        """Loads the backup into compiled `model`; returns the steps done."""
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        model.load_weights(self._weights_path)
+        return int(model.optimizer.iterations)
+
+    def delete(self):
+        """Removes the backup (the run it resumes is complete)."""
+        if os.path.isdir(self.backup_dir):
+            shutil.rmtree(self.backup_dir)
+
+    def on_train_begin(self, logs=None):
+        # Restored by the caller before `fit`, with the data to match.
+        pass
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        with atomic_path(self._weights_path) as partial:
+            self.model.save_weights(partial)
