@@ -1,16 +1,22 @@
 import os
 import shutil
 
+import h5py
 import keras
 
 from keras_lbie.utils.atomic_files import atomic_path
+
+# The group of the backup file holding the random seed generators' states.
+SEED_STATES = "seed_generator_states"
 
 
 class TrainingBackup(keras.callbacks.BackupAndRestore):
     """`BackupAndRestore` whose backup resumes at the exact step.
 
-    Saves the model's weights and optimizer state (its `iterations`, the
-    number of steps done, included) to `backup_dir/latest.weights.h5` at
+    Saves the model's weights, optimizer state (its `iterations`, the
+    number of steps done, included) and the states of its layers' random
+    seed generators (the Gumbel noise of the termination gates: Keras's
+    weights files leave them out) to `backup_dir/latest.weights.h5` at
     every epoch end, or every `save_freq` batches, each time written to a
     temporary file then renamed, so that a kill mid-write leaves the
     previous backup whole. Keras 3's own callback restarts a backup taken
@@ -41,6 +47,10 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         model.load_weights(self._weights_path)
+        with h5py.File(self._weights_path, "r") as file:
+            states = file[SEED_STATES]
+            for index, generator in enumerate(_seed_generators(model)):
+                generator.state.assign(states[str(index)][()])
         return int(model.optimizer.iterations)
 
     def delete(self):
@@ -56,3 +66,16 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
         os.makedirs(self.backup_dir, exist_ok=True)
         with atomic_path(self._weights_path) as partial:
             self.model.save_weights(partial)
+            with h5py.File(partial, "a") as file:
+                states = file.create_group(SEED_STATES)
+                for index, generator in enumerate(_seed_generators(self.model)):
+                    states[str(index)] = generator.state.numpy()
+
+
+def _seed_generators(model):
+    """The seed generators of `model`'s layers, in a fixed order."""
+    return [
+        generator
+        for layer in model._flatten_layers(include_self=True)
+        for generator in layer._seed_generators
+    ]

@@ -10,6 +10,8 @@ import tensorflow as tf
 
 from keras_lbie.callbacks import TrainingBackup
 from keras_lbie.datasets import cosal
+from keras_lbie.datasets.cosal.pipeline import concatenated
+from keras_lbie.datasets.cosal.pipeline import epoch_seed
 from keras_lbie.metrics import ColorMeanIoU
 from keras_lbie.metrics import CoSaLRegionIoU
 from keras_lbie.models import LBIESegmenter
@@ -398,8 +400,9 @@ def _train_dataset(config, segmenter, first_step=0):
     """The run's training batches from step `first_step` on.
 
     Every epoch of the shuffled training split (settings of a mixed run in
-    equal parts) in one dataset: each epoch's order is the `repeat`'s
-    reshuffle, the same in a run resumed at `first_step`.
+    equal parts) in one dataset, each epoch's order fixed by the seed and
+    the epoch's number (`cosal.as_dataset(epochs=...)`): the same in a
+    run resumed at `first_step`.
     """
     datasets = [
         cosal.as_dataset(
@@ -408,6 +411,7 @@ def _train_dataset(config, segmenter, first_step=0):
             shuffle=True,
             seed=config.seed,
             drop_remainder=True,
+            epochs=config.epochs,
         )
         for split in cosal_train_splits(
             config.num_direct,
@@ -422,25 +426,21 @@ def _train_dataset(config, segmenter, first_step=0):
             for dataset in datasets
         ]
     if len(datasets) == 1:
-        return _from_step(segmenter, datasets[0], config, first_step)
+        return _tokenized(segmenter, datasets[0].skip(first_step))
+    # Whole batches of one setting, in a random order each epoch.
     choices = tf.data.Dataset.range(len(datasets)).repeat(
         config.batches_per_setting
     )
-    # Whole batches of one setting, in a random order each epoch.
-    choices = choices.shuffle(
-        len(datasets) * config.batches_per_setting, seed=config.seed
+    choices = concatenated(
+        choices.shuffle(
+            len(datasets) * config.batches_per_setting,
+            seed=epoch_seed(config.seed, epoch),
+            reshuffle_each_iteration=False,
+        )
+        for epoch in range(config.epochs)
     )
-    return _from_step(
-        segmenter,
-        tf.data.Dataset.choose_from_datasets(datasets, choices),
-        config,
-        first_step,
-    )
-
-
-def _from_step(segmenter, epoch, config, first_step):
-    """`epoch`'s batches over the run's epochs, from `first_step` on."""
-    return _tokenized(segmenter, epoch.repeat(config.epochs).skip(first_step))
+    mixed = tf.data.Dataset.choose_from_datasets(datasets, choices)
+    return _tokenized(segmenter, mixed.skip(first_step))
 
 
 def _object_weighting(object_weight):

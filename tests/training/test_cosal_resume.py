@@ -37,11 +37,6 @@ class _Kill(keras.callbacks.Callback):
 
 
 @pytest.mark.large
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the resumed weights differ from the uninterrupted run's "
-    "(suspect: the gates' Gumbel SeedGenerator state is not in the backup)",
-)
 def test_resumed_run_ends_with_the_uninterrupted_weights(tmp_path, monkeypatch):
     whole, whole_results = train_cosal(CONFIG, tmp_path / "whole", verbose=0)
 
