@@ -17,7 +17,7 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
     number of steps done, included) and the states of its layers' random
     seed generators (the Gumbel noise of the termination gates: Keras's
     weights files leave them out) to `backup_dir/latest.weights.h5` at
-    every epoch end, or every `save_freq` batches, each time written to a
+    every epoch end and every `save_freq` batches, each time written to a
     temporary file then renamed, so that a kill mid-write leaves the
     previous backup whole. Keras 3's own callback restarts a backup taken
     mid-epoch at the epoch's first batch (training on its first batches
@@ -29,7 +29,8 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
 
     Args:
         backup_dir: str, a folder for the backup alone.
-        save_freq: "epoch", or an int: back up every `save_freq` batches.
+        save_freq: "epoch", or an int: also back up every `save_freq`
+            batches.
     """
 
     def __init__(self, backup_dir, save_freq="epoch"):
@@ -61,6 +62,11 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
     def on_train_begin(self, logs=None):
         # Restored by the caller before `fit`, with the data to match.
         pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.save_freq != "epoch":  # saved by the parent otherwise
+            self._save_model()
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import tensorflow as tf
 
 from keras_lbie.datasets import cosal
+from keras_lbie.datasets.cosal.tfrecords import tfrecord_count
 from keras_lbie.utils.validation import check_positive_int
 
 # Examples per TFRecord shard: ~90 MB and ~1 s of generation at 48 px.
@@ -83,17 +84,32 @@ class CoSaLSplit(NamedTuple):
         Raises:
             FileNotFoundError: `data_dir` lacks the split and
                 `write_missing` is False.
+            ValueError: the split in `data_dir` holds another number of
+                examples than `num_examples` (a run sized for the wrong
+                number of steps would report the wrong sizes and end its
+                learning-rate schedule too early or too late).
         """
         if data_dir is None:
             return self.generate()
         pattern = self.pattern(data_dir)
-        if not tf.io.gfile.glob(pattern):
+        files = tf.io.gfile.glob(pattern)
+        if not files:
             if not write_missing:
                 raise FileNotFoundError(
                     f"{data_dir} holds no {self.name} split for num_direct="
                     f"{self.num_direct} (no file matches {pattern})."
                 )
             self.write(data_dir)
+            return pattern
+        found = tfrecord_count(files)
+        if found != self.num_examples:
+            raise ValueError(
+                f"{data_dir} holds {found} {self.name} examples for "
+                f"num_direct={self.num_direct}, but the run asks for "
+                f"{self.num_examples} (--train counts every setting's, "
+                "--test each one's): ask for the split's size, or use "
+                "another --data-dir."
+            )
         return pattern
 
     def write(

@@ -1,13 +1,16 @@
 """Resuming a killed CoSaL training run, and its output folder."""
 
+import dataclasses
 import os
 
 import keras
 import numpy as np
 import pytest
 
+from keras_lbie.models import LBIESegmenter
 from keras_lbie.training import CoSaLTrainingConfig
 from keras_lbie.training import train_cosal
+from keras_lbie.training.cosal_training import _train_dataset
 from keras_lbie.training.cosal_training import prepare_output_dir
 
 # 2 epochs of 4 steps, backed up every 3 steps: a kill after step 5 leaves
@@ -112,3 +115,19 @@ def test_resuming_a_finished_run_is_refused(tmp_path):
     (tmp_path / "results.json").write_text("{}")
     with pytest.raises(ValueError, match="finished run"):
         prepare_output_dir(tmp_path, resume=True)
+
+
+def test_the_data_from_a_step_is_the_whole_run_s_from_that_step():
+    config = dataclasses.replace(CONFIG, num_direct=(4, 6), train_examples=48)
+    segmenter = LBIESegmenter.from_preset("cosal_paper", max_steps=1)
+
+    def texts(first_step):
+        dataset = _train_dataset(config, segmenter, first_step)
+        return [x["token_ids"].numpy().tobytes() for x, _ in dataset]
+
+    whole = texts(0)
+    steps_per_epoch = config.train_steps // config.epochs
+    assert len(whole) == config.train_steps == 2 * steps_per_epoch
+    assert texts(4) == whole[4:]
+    # Each epoch has its own order.
+    assert whole[:steps_per_epoch] != whole[steps_per_epoch:]
