@@ -84,24 +84,30 @@ class CoSaLSplit(NamedTuple):
         Raises:
             FileNotFoundError: `data_dir` lacks the split and
                 `write_missing` is False.
-            ValueError: the split in `data_dir` holds another number of
-                examples than `num_examples` (a run sized for the wrong
-                number of steps would report the wrong sizes and end its
-                learning-rate schedule too early or too late).
         """
         if data_dir is None:
             return self.generate()
         pattern = self.pattern(data_dir)
-        files = tf.io.gfile.glob(pattern)
-        if not files:
+        if not tf.io.gfile.glob(pattern):
             if not write_missing:
                 raise FileNotFoundError(
                     f"{data_dir} holds no {self.name} split for num_direct="
                     f"{self.num_direct} (no file matches {pattern})."
                 )
             self.write(data_dir)
-            return pattern
-        found = tfrecord_count(files)
+        return pattern
+
+    def check_size(self, data_dir):
+        """Checks that the split in `data_dir`, if any, is `num_examples`.
+
+        Raises:
+            ValueError: it holds another number of examples (a training
+                run sized for the wrong number of steps would report the
+                wrong sizes and end its learning-rate schedule too early
+                or too late).
+        """
+        files = tf.io.gfile.glob(self.pattern(data_dir))
+        found = tfrecord_count(files) if files else self.num_examples
         if found != self.num_examples:
             raise ValueError(
                 f"{data_dir} holds {found} {self.name} examples for "
@@ -110,7 +116,6 @@ class CoSaLSplit(NamedTuple):
                 "--test each one's): ask for the split's size, or use "
                 "another --data-dir."
             )
-        return pattern
 
     def write(
         self, data_dir, examples_per_shard=EXAMPLES_PER_SHARD, on_shard=None

@@ -86,9 +86,11 @@ def train_cosal(
         ValueError: `output_dir` holds another run and neither `resume`
             nor `overwrite` is set, or both are; it holds a finished run
             and `resume` is set; `config.data_dir` holds splits of other
-            sizes than the config's.
+            sizes than the config's (an error naming both sizes).
     """
     prepare_output_dir(output_dir, resume, overwrite)
+    if config.data_dir is not None:
+        _check_split_sizes(config)
     keras.utils.set_random_seed(config.seed)
     precision = resolve_precision(config.precision)
     with (
@@ -364,6 +366,18 @@ def _callbacks(config, backbone_config, output_dir):
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
         *temperature_callbacks(backbone_config, config.temperature_decay),
     ]
+
+
+def _check_split_sizes(config):
+    """Refuses `config.data_dir` splits of other sizes than the run's."""
+    splits = cosal_train_splits(
+        config.num_direct,
+        config.train_examples,
+        config.seed,
+        **config.augmentation,
+    ) + cosal_test_splits(config.num_direct, config.test_examples, config.seed)
+    for split in splits:
+        split.check_size(config.data_dir)
 
 
 def _fit_from(segmenter, config, done, callbacks, verbose):
