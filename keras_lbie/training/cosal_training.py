@@ -64,9 +64,9 @@ def train_cosal(
     A killed run resumes with `resume=True` (the same config): from the
     backup's step, with the data order, learning-rate schedule, Gumbel
     temperature and per-epoch `history` it would have had, so its final
-    weights equal an uninterrupted run's. Each epoch's order is the seeded
-    shuffle's, replayed from the run's start: resuming first reads the
-    skipped batches (no training on them).
+    weights equal an uninterrupted run's. Each epoch's shuffle is seeded by
+    the seed and the epoch's number: resuming mid-epoch first reads that
+    epoch's batches before the backup's step (no training on them).
 
     Args:
         config: a `CoSaLTrainingConfig`.
@@ -284,7 +284,7 @@ class _EpochRecord(keras.callbacks.Callback):
         self.segmenter = segmenter
         self.config = config
         self.path = os.path.join(backup_dir, "epochs.json")
-        epochs = done // (config.train_steps // config.epochs)
+        epochs = done // _steps_per_epoch(config)
         saved = {}
         if done and os.path.isfile(self.path):
             with open(self.path) as f:
@@ -380,13 +380,17 @@ def _check_split_sizes(config):
         split.check_size(config.data_dir)
 
 
+def _steps_per_epoch(config):
+    return config.train_steps // config.epochs
+
+
 def _fit_from(segmenter, config, done, callbacks, verbose):
     """Trains from step `done` to the run's end, at its epoch boundaries.
 
     A run resumed mid-epoch first trains the rest of that epoch, as a
     `fit` of its own: Keras counts every epoch of one `fit` alike.
     """
-    steps_per_epoch = config.train_steps // config.epochs
+    steps_per_epoch = _steps_per_epoch(config)
     epoch, batch = divmod(done, steps_per_epoch)
     if batch:
         _fit(segmenter, config, done, epoch + 1, steps_per_epoch - batch,
@@ -398,10 +402,9 @@ def _fit_from(segmenter, config, done, callbacks, verbose):
 
 
 def _fit(segmenter, config, first_step, epochs, steps, callbacks, verbose):
-    steps_per_epoch = config.train_steps // config.epochs
     segmenter.backbone.fit(
         _train_dataset(config, segmenter, first_step),
-        initial_epoch=first_step // steps_per_epoch,
+        initial_epoch=first_step // _steps_per_epoch(config),
         epochs=epochs,
         steps_per_epoch=steps,
         callbacks=callbacks,
@@ -416,8 +419,10 @@ def _train_dataset(config, segmenter, first_step=0):
     Every epoch of the shuffled training split (settings of a mixed run in
     equal parts) in one dataset, each epoch's order fixed by the seed and
     the epoch's number (`cosal.as_dataset(epochs=...)`): the same in a
-    run resumed at `first_step`.
+    run resumed at `first_step`, which starts at its epoch and skips the
+    batches of that epoch before it.
     """
+    first_epoch, skipped = divmod(first_step, _steps_per_epoch(config))
     datasets = [
         cosal.as_dataset(
             split.source(config.data_dir),
@@ -426,6 +431,7 @@ def _train_dataset(config, segmenter, first_step=0):
             seed=config.seed,
             drop_remainder=True,
             epochs=config.epochs,
+            first_epoch=first_epoch,
         )
         for split in cosal_train_splits(
             config.num_direct,
@@ -440,7 +446,7 @@ def _train_dataset(config, segmenter, first_step=0):
             for dataset in datasets
         ]
     if len(datasets) == 1:
-        return _tokenized(segmenter, datasets[0].skip(first_step))
+        return _tokenized(segmenter, datasets[0].skip(skipped))
     # Whole batches of one setting, in a random order each epoch.
     choices = tf.data.Dataset.range(len(datasets)).repeat(
         config.batches_per_setting
@@ -451,10 +457,10 @@ def _train_dataset(config, segmenter, first_step=0):
             seed=epoch_seed(config.seed, epoch),
             reshuffle_each_iteration=False,
         )
-        for epoch in range(config.epochs)
+        for epoch in range(first_epoch, config.epochs)
     )
     mixed = tf.data.Dataset.choose_from_datasets(datasets, choices)
-    return _tokenized(segmenter, mixed.skip(first_step))
+    return _tokenized(segmenter, mixed.skip(skipped))
 
 
 def _object_weighting(object_weight):

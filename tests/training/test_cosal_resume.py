@@ -129,5 +129,6 @@ def test_the_data_from_a_step_is_the_whole_run_s_from_that_step():
     steps_per_epoch = config.train_steps // config.epochs
     assert len(whole) == config.train_steps == 2 * steps_per_epoch
     assert texts(4) == whole[4:]
+    assert texts(steps_per_epoch + 2) == whole[steps_per_epoch + 2 :]
     # Each epoch has its own order.
     assert whole[:steps_per_epoch] != whole[steps_per_epoch:]

@@ -24,6 +24,7 @@ def as_dataset(
     with_shape_map=False,
     drop_remainder=False,
     epochs=None,
+    first_epoch=0,
 ):
     """Batches CoSaL examples for `model.fit` / `model.evaluate`.
 
@@ -45,7 +46,9 @@ def as_dataset(
             passes in one dataset, pass `k` shuffled with a seed made of
             `seed` and `k`. Its order is then fixed: the same under any
             `tf.distribute` strategy (which re-seeds the reshuffles of
-            one pass) and, `skip(n)`, from step `n` on (to resume a run).
+            one pass), and from any step on (to resume a run).
+        first_epoch: int >= 0, with `epochs`: the passes before it are
+            left out (a resumed run starts there).
 
     Returns:
         A `tf.data.Dataset` of `(x, y)` with `x = {"image": uint8 (B, H, W, 3),
@@ -66,6 +69,7 @@ def as_dataset(
         check_int(seed, "seed", 0)
     if epochs is not None:
         check_int(epochs, "epochs", 1)
+    check_int(first_epoch, "first_epoch", 0)
     if isinstance(data, (str, os.PathLike)):
         examples = read_tfrecords(data)
         buffer_size, gather = _TFRECORD_SHUFFLE_BUFFER, None
@@ -93,7 +97,8 @@ def as_dataset(
         dataset = one_pass(seed)
     else:
         dataset = concatenated(
-            one_pass(epoch_seed(seed or 0, k)) for k in range(epochs)
+            one_pass(epoch_seed(seed or 0, k))
+            for k in range(first_epoch, epochs)
         )
     if gather is not None:
         dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
