@@ -1,5 +1,6 @@
 """Training and evaluating LBIE segmenters on CoSaL (paper Section 4.1)."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -61,7 +62,8 @@ def train_cosal(
     `results.json` are written to a temporary file then renamed, so a
     kill never leaves them truncated.
 
-    A killed run resumes with `resume=True` (the same config): from the
+    A killed run resumes with `resume=True` and the same config (another
+    one is refused, `save_every_steps` aside): from the
     backup's step, with the data order, learning-rate schedule, Gumbel
     temperature and per-epoch `history` it would have had, so its final
     weights equal an uninterrupted run's. Each epoch's shuffle is seeded by
@@ -85,7 +87,8 @@ def train_cosal(
     Raises:
         ValueError: `output_dir` holds another run and neither `resume`
             nor `overwrite` is set, or both are; it holds a finished run
-            and `resume` is set; `config.data_dir` holds splits of other
+            and `resume` is set; the backup is of a run of other settings;
+            `config.data_dir` holds splits of other
             sizes than the config's (an error naming both sizes).
     """
     prepare_output_dir(output_dir, resume, overwrite)
@@ -110,6 +113,7 @@ def train_cosal(
             save_freq=config.save_every_steps or "epoch",
         )
         done = backup.restore(segmenter.backbone) if backup.exists else 0
+    _keep_settings(config, backup)
     backbone_config = segmenter.backbone.get_config()
     record = _EpochRecord(segmenter, config, backup.backup_dir, done)
     callbacks = [
@@ -366,6 +370,33 @@ def _callbacks(config, backbone_config, output_dir):
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
         *temperature_callbacks(backbone_config, config.temperature_decay),
     ]
+
+
+def _keep_settings(config, backup):
+    """Records the run's settings in its backup; refuses to resume others.
+
+    Raises:
+        ValueError: the backup was taken by a run of other settings
+            (`save_every_steps` aside), which it would not resume.
+    """
+    path = os.path.join(backup.backup_dir, "settings.json")
+    settings = json.loads(json.dumps(dataclasses.asdict(config)))
+    if backup.exists and os.path.isfile(path):
+        with open(path) as f:
+            saved = json.load(f)
+        changed = [
+            f"{name} {saved.get(name)!r} → {value!r}"
+            for name, value in settings.items()
+            if saved.get(name) != value and name != "save_every_steps"
+        ]
+        if changed:
+            raise ValueError(
+                f"{backup.backup_dir} backs up a run of other settings "
+                f"({', '.join(changed)}): resume it with the same flags, "
+                "or pass --overwrite."
+            )
+    os.makedirs(backup.backup_dir, exist_ok=True)
+    write_json_atomically(path, settings)
 
 
 def _check_split_sizes(config):

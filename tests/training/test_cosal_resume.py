@@ -73,6 +73,23 @@ def test_resumed_run_ends_with_the_uninterrupted_weights(tmp_path, monkeypatch):
     assert not os.path.exists(tmp_path / "killed/backup")
 
 
+@pytest.mark.large
+def test_a_backup_of_other_settings_is_not_resumed(tmp_path, monkeypatch):
+    from keras_lbie.training import cosal_training
+
+    real = cosal_training.checkpoint_callback
+    monkeypatch.setattr(
+        cosal_training,
+        "checkpoint_callback",
+        lambda output_dir: _Chain(real(output_dir), _Kill(3)),
+    )
+    with pytest.raises(KeyboardInterrupt):
+        train_cosal(CONFIG, tmp_path, verbose=0)
+    other = dataclasses.replace(CONFIG, epochs=3)
+    with pytest.raises(ValueError, match="epochs 2 → 3"):
+        train_cosal(other, tmp_path, verbose=0, resume=True)
+
+
 class _Chain(keras.callbacks.Callback):
     def __init__(self, *callbacks):
         super().__init__()
