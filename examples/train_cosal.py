@@ -13,8 +13,11 @@ checkpoints, TensorBoard logs and the Gumbel temperature schedule, then
 evaluates the paper's region IoU and the colour mean IoU on the test split.
 Everything lands in `--output-dir`: `results.json` (configuration, training
 budget, wall-clock, metrics), `model.weights.h5`, `checkpoints/` and
-`logs/`. The run itself is `keras_lbie.training.train_cosal`, which
-`lbie train` also runs.
+`logs/`. A killed run continues from its backup (`backup/`, taken every
+epoch and every `--save-every-steps N` steps) with the same command and
+`--resume`; an `--output-dir` holding another run is refused unless
+`--resume` or `--overwrite` says what to do. The run itself is
+`keras_lbie.training.train_cosal`, which `lbie train` also runs.
 """
 
 import sys
@@ -46,7 +49,10 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     _, results = train_cosal(
-        CoSaLTrainingConfig.from_args(args), args.output_dir
+        CoSaLTrainingConfig.from_args(args),
+        args.output_dir,
+        resume=args.resume,
+        overwrite=args.overwrite,
     )
     print(json.dumps(results["metrics_by_num_direct"], indent=2))
     return results

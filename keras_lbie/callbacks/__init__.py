@@ -7,9 +7,11 @@ from keras_lbie.callbacks.gumbel_temperature_scheduler import (
 from keras_lbie.callbacks.gumbel_temperature_scheduler import (
     exponential_temperature_schedule,
 )
+from keras_lbie.callbacks.training_backup import TrainingBackup
 
 __all__ = [
     "ColorizationSamples",
     "GumbelTemperatureScheduler",
+    "TrainingBackup",
     "exponential_temperature_schedule",
 ]

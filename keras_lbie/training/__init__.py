@@ -3,8 +3,9 @@
 - `CoSaLTrainingConfig`: what a run trains, on which data, for how long;
   `add_training_arguments(parser, default_preset)` adds its command-line
   flags and `CoSaLTrainingConfig.from_args` reads them.
-- `train_cosal(config, output_dir)`: trains a preset's segmenter and
-  evaluates it, writing `results.json` and weights.
+- `train_cosal(config, output_dir, resume=False, overwrite=False)`: trains
+  a preset's segmenter and evaluates it, writing `results.json` and
+  weights; backed up as it goes, a killed run continues with `resume`.
 - `evaluate_cosal(segmenter, num_direct, test_examples, seed, data_dir)`:
   the paper's region IoU and the colour mean IoU; `metric_values`.
 - `CoSaLSplit`, `cosal_train_splits`, `cosal_test_splits`: a run's

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import tensorflow as tf
 
 from keras_lbie.datasets import cosal
+from keras_lbie.datasets.cosal.tfrecords import tfrecord_count
 from keras_lbie.utils.validation import check_positive_int
 
 # Examples per TFRecord shard: ~90 MB and ~1 s of generation at 48 px.
@@ -95,6 +96,26 @@ class CoSaLSplit(NamedTuple):
                 )
             self.write(data_dir)
         return pattern
+
+    def check_size(self, data_dir):
+        """Checks that the split in `data_dir`, if any, is `num_examples`.
+
+        Raises:
+            ValueError: it holds another number of examples (a training
+                run sized for the wrong number of steps would report the
+                wrong sizes and end its learning-rate schedule too early
+                or too late).
+        """
+        files = tf.io.gfile.glob(self.pattern(data_dir))
+        found = tfrecord_count(files) if files else self.num_examples
+        if found != self.num_examples:
+            raise ValueError(
+                f"{data_dir} holds {found} {self.name} examples for "
+                f"num_direct={self.num_direct}, but the run asks for "
+                f"{self.num_examples} (--train counts every setting's, "
+                "--test each one's): ask for the split's size, or use "
+                "another --data-dir."
+            )
 
     def write(
         self, data_dir, examples_per_shard=EXAMPLES_PER_SHARD, on_shard=None

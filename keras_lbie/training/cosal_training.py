@@ -1,13 +1,18 @@
 """Training and evaluating LBIE segmenters on CoSaL (paper Section 4.1)."""
 
+import dataclasses
 import json
 import os
+import shutil
 import time
 
 import keras
 import tensorflow as tf
 
+from keras_lbie.callbacks import TrainingBackup
 from keras_lbie.datasets import cosal
+from keras_lbie.datasets.cosal.pipeline import concatenated
+from keras_lbie.datasets.cosal.pipeline import epoch_seed
 from keras_lbie.metrics import ColorMeanIoU
 from keras_lbie.metrics import CoSaLRegionIoU
 from keras_lbie.models import LBIESegmenter
@@ -19,12 +24,25 @@ from keras_lbie.training.training_utils import distribution_strategy
 from keras_lbie.training.training_utils import precision_policy
 from keras_lbie.training.training_utils import resolve_precision
 from keras_lbie.training.training_utils import temperature_callbacks
+from keras_lbie.utils.atomic_files import atomic_path
+from keras_lbie.utils.atomic_files import write_json_atomically
 
 # Test examples per forward pass of `evaluate_cosal`.
 EVALUATION_BATCH_SIZE = 100
+# What a run writes to its output folder: another run's are refused.
+RUN_FILES = (
+    "results.json",
+    "model.weights.h5",
+    "model.keras",
+    "checkpoints",
+    "backup",
+    "logs",
+)
 
 
-def train_cosal(config, output_dir, verbose="auto"):
+def train_cosal(
+    config, output_dir, verbose="auto", resume=False, overwrite=False
+):
     """Trains a preset's segmenter from scratch on CoSaL and evaluates it.
 
     Generates the splits of `config` (or reads them as TFRecords from
@@ -37,21 +55,46 @@ def train_cosal(config, output_dir, verbose="auto"):
 
     Writes to `output_dir` (created if needed): `results.json` (the
     returned results), `model.weights.h5` (the backbone's final weights),
-    `checkpoints/epoch_{epoch}.weights.h5` and TensorBoard `logs/`.
+    `checkpoints/epoch_{epoch}.weights.h5`, TensorBoard `logs/` and, until
+    the results are written, `backup/`: the weights, optimizer state and
+    per-epoch records at every epoch end (and every
+    `config.save_every_steps` steps). `model.weights.h5` and
+    `results.json` are written to a temporary file then renamed, so a
+    kill never leaves them truncated.
+
+    A killed run resumes with `resume=True` and the same config (another
+    one is refused, `save_every_steps` aside): from the
+    backup's step, with the data order, learning-rate schedule, Gumbel
+    temperature and per-epoch `history` it would have had, so its final
+    weights equal an uninterrupted run's. Each epoch's shuffle is seeded by
+    the seed and the epoch's number: resuming mid-epoch first reads that
+    epoch's batches before the backup's step (no training on them).
 
     Args:
         config: a `CoSaLTrainingConfig`.
         output_dir: str or path-like.
         verbose: `fit`'s verbosity.
+        resume: continue the run in `output_dir` from its backup (a fresh
+            run if it holds none yet).
+        overwrite: delete the run files already in `output_dir` first.
 
     Returns:
         `(segmenter, results)`: the trained `LBIESegmenter` and a dict of
         the configuration, training budget (`train_steps`,
         `train_seconds`, ...), `metrics` over every test split and
         `metrics_by_num_direct` per setting (see `metric_values`).
+
+    Raises:
+        ValueError: `output_dir` holds another run and neither `resume`
+            nor `overwrite` is set, or both are; it holds a finished run
+            and `resume` is set; the backup is of a run of other settings;
+            `config.data_dir` holds splits of other
+            sizes than the config's (an error naming both sizes).
     """
+    prepare_output_dir(output_dir, resume, overwrite)
+    if config.data_dir is not None:
+        _check_split_sizes(config)
     keras.utils.set_random_seed(config.seed)
-    os.makedirs(output_dir, exist_ok=True)
     precision = resolve_precision(config.precision)
     with (
         distribution_strategy(config.strategy).scope(),
@@ -65,24 +108,26 @@ def train_cosal(config, output_dir, verbose="auto"):
             keras.optimizers.Adam(_learning_rate(config)),
             config.jit_compile,
         )
-    train = _train_dataset(config, segmenter)
+        backup = TrainingBackup(
+            os.path.join(output_dir, "backup"),
+            save_freq=config.save_every_steps or "epoch",
+        )
+        done = backup.restore(segmenter.backbone) if backup.exists else 0
+    _keep_settings(config, backup)
     backbone_config = segmenter.backbone.get_config()
-    callbacks = _callbacks(config, backbone_config, output_dir)
-    iou_history = _RegionIoUHistory(segmenter, config)
-    if config.history_examples:
-        callbacks.append(iou_history)
-    start = time.time()
-    history = segmenter.backbone.fit(
-        train,
-        epochs=config.epochs,
-        callbacks=callbacks,
-        shuffle=False,
-        verbose=verbose,
-    )
-    train_seconds = time.time() - start
-    segmenter.backbone.save_weights(
-        os.path.join(output_dir, "model.weights.h5")
-    )
+    record = _EpochRecord(segmenter, config, backup.backup_dir, done)
+    callbacks = [
+        record,
+        backup,
+        checkpoint_callback(output_dir),
+        keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
+        *temperature_callbacks(
+            backbone_config, config.temperature_decay, initial_step=done
+        ),
+    ]
+    _fit_from(segmenter, config, done, callbacks, verbose)
+    with atomic_path(os.path.join(output_dir, "model.weights.h5")) as path:
+        segmenter.backbone.save_weights(path)
     metrics, metrics_by_num_direct = evaluate_cosal(
         segmenter,
         config.num_direct,
@@ -116,16 +161,57 @@ def train_cosal(config, output_dir, verbose="auto"):
         "strategy": config.strategy,
         "jit_compile": config.jit_compile,
         "precision": precision,
-        "train_seconds": round(train_seconds - iou_history.seconds, 1),
-        "final_loss": float(history.history["loss"][-1]),
+        "train_seconds": round(record.train_seconds, 1),
+        "final_loss": record.losses[-1],
         "metrics": metrics,
         "metrics_by_num_direct": metrics_by_num_direct,
         "history_examples": config.history_examples,
-        "history": iou_history.history,
+        "history": record.history,
     }
-    with open(os.path.join(output_dir, "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
+    write_json_atomically(os.path.join(output_dir, "results.json"), results)
+    backup.delete()
     return segmenter, results
+
+
+def prepare_output_dir(output_dir, resume=False, overwrite=False):
+    """Creates `output_dir`; refuses another run's files unless told.
+
+    Args:
+        output_dir: str or path-like, a run's output folder.
+        resume: keep the run files there (the run continues).
+        overwrite: delete the run files there (`RUN_FILES`).
+
+    Raises:
+        ValueError: both flags; `output_dir` holds run files and neither
+            flag is set; `resume` and the run there is finished.
+    """
+    if resume and overwrite:
+        raise ValueError("Pass --resume or --overwrite, not both.")
+    os.makedirs(output_dir, exist_ok=True)
+    found = [
+        name
+        for name in RUN_FILES
+        if os.path.exists(os.path.join(output_dir, name))
+    ]
+    if overwrite:
+        for name in found:
+            path = os.path.join(output_dir, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+    elif resume:
+        if "results.json" in found and "backup" not in found:
+            raise ValueError(
+                f"{output_dir} holds a finished run (results.json, no "
+                "backup): nothing to resume; pass --overwrite to train "
+                "again."
+            )
+    elif found:
+        raise ValueError(
+            f"{output_dir} already holds a training run ({', '.join(found)}):"
+            " pass --resume to continue it or --overwrite to replace it."
+        )
 
 
 def evaluate_cosal(
@@ -185,46 +271,78 @@ def _evaluate_splits(segmenter, sources):
     return metric_values(*overall), by_num_direct
 
 
-class _RegionIoUHistory(keras.callbacks.Callback):
-    """The region IoU after every epoch, against training wall-clock.
+class _EpochRecord(keras.callbacks.Callback):
+    """Each epoch's loss, training wall-clock and (optionally) region IoU.
 
-    Scores the first `config.history_examples` examples of each test split
-    (generated once); `seconds` is the time spent scoring, which the
-    recorded wall-clock leaves out.
+    With `config.history_examples`, scores the first that many examples
+    of each test split (generated once) after every epoch: `history`;
+    the time spent scoring is left out of the recorded wall-clock. Keeps
+    its records in `backup_dir/epochs.json`, so that a resumed run
+    continues them: from the records of the `done // steps_per_epoch`
+    epochs its backup holds, its wall-clock adding to theirs (what a
+    killed process did after its last backup is not counted).
     """
 
-    def __init__(self, segmenter, config):
+    def __init__(self, segmenter, config, backup_dir, done):
         super().__init__()
         self.segmenter = segmenter
         self.config = config
-        self.history = []
-        self.seconds = 0.0
+        self.path = os.path.join(backup_dir, "epochs.json")
+        epochs = done // _steps_per_epoch(config)
+        saved = {}
+        if done and os.path.isfile(self.path):
+            with open(self.path) as f:
+                saved = json.load(f)
+        self.losses = saved.get("losses", [])[:epochs]
+        self.seconds_by_epoch = saved.get("seconds", [])[:epochs]
+        self.history = saved.get("history", [])[:epochs]
+        self.start = None
+        self.scoring_seconds = 0.0
+
+    @property
+    def train_seconds(self):
+        """Training wall-clock up to the last epoch's end."""
+        return self.seconds_by_epoch[-1] if self.seconds_by_epoch else 0.0
 
     def on_train_begin(self, logs=None):
-        self.start = time.time()
+        if self.start is not None:
+            return  # the second `fit` of a run resumed mid-epoch
+        self.start = time.time() - self.train_seconds
         splits = cosal_test_splits(
             self.config.num_direct,
             self.config.history_examples,
             self.config.seed,
         )
-        self.sources = {split.num_direct: split.generate() for split in splits}
+        if self.config.history_examples:
+            self.sources = {s.num_direct: s.generate() for s in splits}
 
     def on_epoch_end(self, epoch, logs=None):
         scoring_start = time.time()
-        _, by_num_direct = _evaluate_splits(self.segmenter, self.sources)
-        self.history.append(
+        seconds = round(scoring_start - self.start - self.scoring_seconds, 1)
+        self.losses.append(float(logs["loss"]))
+        self.seconds_by_epoch.append(seconds)
+        if self.config.history_examples:
+            _, by_num_direct = _evaluate_splits(self.segmenter, self.sources)
+            self.history.append(
+                {
+                    "epoch": epoch + 1,
+                    "train_seconds": seconds,
+                    "cosal_region_iou": {
+                        n: metrics["cosal_region_iou"]
+                        for n, metrics in by_num_direct.items()
+                    },
+                }
+            )
+        self.scoring_seconds += time.time() - scoring_start
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        write_json_atomically(
+            self.path,
             {
-                "epoch": epoch + 1,
-                "train_seconds": round(
-                    scoring_start - self.start - self.seconds, 1
-                ),
-                "cosal_region_iou": {
-                    n: metrics["cosal_region_iou"]
-                    for n, metrics in by_num_direct.items()
-                },
-            }
+                "losses": self.losses,
+                "seconds": self.seconds_by_epoch,
+                "history": self.history,
+            },
         )
-        self.seconds += time.time() - scoring_start
 
 
 def metric_values(region_iou, color_iou):
@@ -254,8 +372,88 @@ def _callbacks(config, backbone_config, output_dir):
     ]
 
 
-def _train_dataset(config, segmenter):
-    """The shuffled training split, settings of a mixed run in equal parts."""
+def _keep_settings(config, backup):
+    """Records the run's settings in its backup; refuses to resume others.
+
+    Raises:
+        ValueError: the backup was taken by a run of other settings
+            (`save_every_steps` aside), which it would not resume.
+    """
+    path = os.path.join(backup.backup_dir, "settings.json")
+    settings = json.loads(json.dumps(dataclasses.asdict(config)))
+    if backup.exists and os.path.isfile(path):
+        with open(path) as f:
+            saved = json.load(f)
+        changed = [
+            f"{name} {saved.get(name)!r} → {value!r}"
+            for name, value in settings.items()
+            if saved.get(name) != value and name != "save_every_steps"
+        ]
+        if changed:
+            raise ValueError(
+                f"{backup.backup_dir} backs up a run of other settings "
+                f"({', '.join(changed)}): resume it with the same flags, "
+                "or pass --overwrite."
+            )
+    os.makedirs(backup.backup_dir, exist_ok=True)
+    write_json_atomically(path, settings)
+
+
+def _check_split_sizes(config):
+    """Refuses `config.data_dir` splits of other sizes than the run's."""
+    splits = cosal_train_splits(
+        config.num_direct,
+        config.train_examples,
+        config.seed,
+        **config.augmentation,
+    ) + cosal_test_splits(config.num_direct, config.test_examples, config.seed)
+    for split in splits:
+        split.check_size(config.data_dir)
+
+
+def _steps_per_epoch(config):
+    return config.train_steps // config.epochs
+
+
+def _fit_from(segmenter, config, done, callbacks, verbose):
+    """Trains from step `done` to the run's end, at its epoch boundaries.
+
+    A run resumed mid-epoch first trains the rest of that epoch, as a
+    `fit` of its own: Keras counts every epoch of one `fit` alike.
+    """
+    steps_per_epoch = _steps_per_epoch(config)
+    epoch, batch = divmod(done, steps_per_epoch)
+    if batch:
+        _fit(segmenter, config, done, epoch + 1, steps_per_epoch - batch,
+             callbacks, verbose)  # fmt: skip
+        epoch += 1
+    if epoch < config.epochs:
+        _fit(segmenter, config, epoch * steps_per_epoch, config.epochs,
+             steps_per_epoch, callbacks, verbose)  # fmt: skip
+
+
+def _fit(segmenter, config, first_step, epochs, steps, callbacks, verbose):
+    segmenter.backbone.fit(
+        _train_dataset(config, segmenter, first_step),
+        initial_epoch=first_step // _steps_per_epoch(config),
+        epochs=epochs,
+        steps_per_epoch=steps,
+        callbacks=callbacks,
+        shuffle=False,
+        verbose=verbose,
+    )
+
+
+def _train_dataset(config, segmenter, first_step=0):
+    """The run's training batches from step `first_step` on.
+
+    Every epoch of the shuffled training split (settings of a mixed run in
+    equal parts) in one dataset, each epoch's order fixed by the seed and
+    the epoch's number (`cosal.as_dataset(epochs=...)`): the same in a
+    run resumed at `first_step`, which starts at its epoch and skips the
+    batches of that epoch before it.
+    """
+    first_epoch, skipped = divmod(first_step, _steps_per_epoch(config))
     datasets = [
         cosal.as_dataset(
             split.source(config.data_dir),
@@ -263,6 +461,8 @@ def _train_dataset(config, segmenter):
             shuffle=True,
             seed=config.seed,
             drop_remainder=True,
+            epochs=config.epochs,
+            first_epoch=first_epoch,
         )
         for split in cosal_train_splits(
             config.num_direct,
@@ -277,17 +477,21 @@ def _train_dataset(config, segmenter):
             for dataset in datasets
         ]
     if len(datasets) == 1:
-        return _tokenized(segmenter, datasets[0])
+        return _tokenized(segmenter, datasets[0].skip(skipped))
+    # Whole batches of one setting, in a random order each epoch.
     choices = tf.data.Dataset.range(len(datasets)).repeat(
         config.batches_per_setting
     )
-    # Whole batches of one setting, in a random order each epoch.
-    choices = choices.shuffle(
-        len(datasets) * config.batches_per_setting, seed=config.seed
+    choices = concatenated(
+        choices.shuffle(
+            len(datasets) * config.batches_per_setting,
+            seed=epoch_seed(config.seed, epoch),
+            reshuffle_each_iteration=False,
+        )
+        for epoch in range(first_epoch, config.epochs)
     )
-    return _tokenized(
-        segmenter, tf.data.Dataset.choose_from_datasets(datasets, choices)
-    )
+    mixed = tf.data.Dataset.choose_from_datasets(datasets, choices)
+    return _tokenized(segmenter, mixed.skip(skipped))
 
 
 def _object_weighting(object_weight):

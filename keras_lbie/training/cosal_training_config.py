@@ -66,6 +66,9 @@ class CoSaLTrainingConfig:
         history_examples: int >= 0, after every epoch the region IoU on
             the first `history_examples` examples of each test split is
             recorded with the training wall-clock so far (0: none).
+        save_every_steps: None or positive int, also back the run up
+            every `save_every_steps` steps (it always is at every epoch
+            end), for `--resume`.
 
     Raises:
         ValueError: a count is not positive, or a setting's share of the
@@ -97,6 +100,7 @@ class CoSaLTrainingConfig:
     jit_compile: bool | str = False
     precision: str = "float32"
     history_examples: int = 1000
+    save_every_steps: int | None = None
 
     def __post_init__(self):
         for name in ("train_examples", "test_examples", "epochs"):
@@ -104,6 +108,8 @@ class CoSaLTrainingConfig:
         check_positive_int(self.batch_size, "batch_size")
         if self.history_examples:
             check_positive_int(self.history_examples, "history_examples")
+        if self.save_every_steps is not None:
+            check_positive_int(self.save_every_steps, "save_every_steps")
         _check_choice(self.jit_compile, JIT_COMPILE_MODES, "jit_compile")
         _check_choice(self.precision, PRECISIONS, "precision")
         if self.batches_per_setting < 1:
@@ -142,6 +148,7 @@ class CoSaLTrainingConfig:
             jit_compile=args.jit_compile,
             precision=args.precision,
             history_examples=args.history_examples,
+            save_every_steps=args.save_every_steps,
         )
 
     @property
@@ -222,7 +229,8 @@ def add_training_arguments(parser, default_preset):
     """Adds the flags of a CoSaL training run (`CoSaLTrainingConfig`).
 
     Flags default to the config's defaults, except `--preset`. Also adds
-    the required `--output-dir`, which is not part of the config.
+    the required `--output-dir` and what to do with a run already there
+    (`--resume`, `--overwrite`), which are not part of the config.
     """
     defaults = CoSaLTrainingConfig()
     parser.add_argument("--preset", default=default_preset)
@@ -306,7 +314,23 @@ def add_training_arguments(parser, default_preset):
         default=defaults.history_examples,
         help="test examples per setting scored after every epoch (0: none)",
     )
+    parser.add_argument(
+        "--save-every-steps",
+        type=int,
+        default=defaults.save_every_steps,
+        help="also back the run up every N steps (always: every epoch)",
+    )
     parser.add_argument("--output-dir", required=True)
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the killed run in --output-dir from its backup",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete the run already in --output-dir first",
+    )
 
 
 def add_fit_arguments(parser, defaults):

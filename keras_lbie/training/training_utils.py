@@ -40,13 +40,15 @@ def checkpoint_callback(output_dir):
     )
 
 
-def temperature_callbacks(backbone_config, rate):
+def temperature_callbacks(backbone_config, rate, initial_step=0):
     """`[GumbelTemperatureScheduler]` when the backbone samples gates.
 
     Args:
         backbone_config: the backbone's config (`max_steps`,
             `termination_mode`, `temperature`).
         rate: float, the per-step rate of the exponential schedule.
+        initial_step: int, the training steps already done (a resumed
+            run continues the schedule).
 
     Returns:
         A list of at most one callback: none for a one-step model or the
@@ -64,7 +66,8 @@ def temperature_callbacks(backbone_config, rate):
                 initial=backbone_config["temperature"],
                 rate=rate,
                 minimum=MINIMUM_TEMPERATURE,
-            )
+            ),
+            initial_step=initial_step,
         )
     ]
 

@@ -1,6 +1,21 @@
 """`lbie train` (`keras_lbie.cli.train`)."""
 
 import json
+import os
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from tests.cli.conftest import TINY_RUN
+from tests.cli.runner import REPOSITORY
+from tests.cli.runner import assert_one_error
+from tests.cli.runner import lbie_command
+from tests.cli.runner import run_lbie
+from tests.cli.runner import run_lbie_process
 
 
 def test_train_writes_a_keras_model_and_results(trained_run):
@@ -11,3 +26,94 @@ def test_train_writes_a_keras_model_and_results(trained_run):
         results = json.load(f)
     assert results["train_steps"] == 4
     assert results["batch_size"] == 16
+
+
+def test_a_folder_holding_a_run_is_refused_in_one_line(trained_run):
+    run, _ = trained_run
+    result = run_lbie(
+        run.parent, "train", "--max-steps", "1", *TINY_RUN,
+        "--output-dir", "run", status=1,
+    )  # fmt: skip
+    assert_one_error(result, f"{run} already holds a training run")
+    assert "--resume" in result.stderr and "--overwrite" in result.stderr
+
+
+def test_resume_and_overwrite_together_are_refused(tmp_path):
+    result = run_lbie(
+        tmp_path, "train", *TINY_RUN, "--output-dir", "run", "--resume",
+        "--overwrite", status=1,
+    )  # fmt: skip
+    assert_one_error(result, "not both")
+
+
+def test_a_data_dir_of_other_sizes_is_refused_naming_both(data_dir):
+    folder, _ = data_dir
+    result = run_lbie(
+        folder.parent, "train", "--max-steps", "1", "--data-dir", "data",
+        "--train", 32, "--test", 32, "--epochs", 1, "--batch-size", 16,
+        "--output-dir", "small", status=1,
+    )  # fmt: skip
+    assert_one_error(result, "holds 64 train examples", "asks for 32")
+
+
+@pytest.mark.large
+def test_a_killed_process_resumes_to_the_uninterrupted_weights(tmp_path):
+    # 40 steps a run, backed up every 3: killed once a backup exists.
+    flags = (
+        "--max-steps", 2, "--train", 160, "--test", 8, "--epochs", 2,
+        "--batch-size", 8, "--history-examples", 0, "--save-every-steps", 3,
+    )  # fmt: skip
+    backup = tmp_path / "killed" / "backup" / "latest.weights.h5"
+    process = subprocess.Popen(
+        [*lbie_command(), "train", *map(str, flags), "--output-dir", "killed"],
+        cwd=tmp_path,
+        env=_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 300
+    while not backup.exists() and process.poll() is None:
+        assert time.time() < deadline, "no backup written in 300 s"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    assert not (tmp_path / "killed" / "results.json").exists()
+    steps = _steps(backup)
+    assert 0 < steps < 40
+
+    run_lbie_process(
+        tmp_path, "train", *flags, "--output-dir", "killed", "--resume"
+    )
+    run_lbie_process(tmp_path, "train", *flags, "--output-dir", "whole")
+    resumed = _arrays(tmp_path / "killed" / "model.weights.h5")
+    whole = _arrays(tmp_path / "whole" / "model.weights.h5")
+    assert resumed.keys() == whole.keys()
+    for name, value in whole.items():
+        np.testing.assert_array_equal(resumed[name], value, err_msg=name)
+
+
+def _environment():
+    path = os.environ.get("PYTHONPATH")
+    return {
+        **os.environ,
+        "PYTHONPATH": REPOSITORY + (os.pathsep + path if path else ""),
+    }
+
+
+def _steps(backup):
+    """The optimizer steps a backup holds (its `iterations`)."""
+    with h5py.File(backup, "r") as file:
+        return int(file["optimizer/vars/0"][()])
+
+
+def _arrays(path):
+    arrays = {}
+    with h5py.File(path, "r") as file:
+        file.visititems(
+            lambda name, item: (
+                arrays.__setitem__(name, item[()])
+                if isinstance(item, h5py.Dataset)
+                else None
+            )
+        )
+    return arrays

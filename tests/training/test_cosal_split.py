@@ -87,3 +87,12 @@ def test_source_reads_single_files_of_earlier_versions(tmp_path):
     )
     pattern = split.source(str(tmp_path), write_missing=False)
     assert len(read_all(pattern)["text"]) == 3
+
+
+def test_a_split_of_another_size_is_refused_naming_both(tmp_path):
+    CoSaLSplit("train", 4, 8, seed=0).write(str(tmp_path))
+    with pytest.raises(ValueError, match="holds 8 train examples .* for 16"):
+        CoSaLSplit("train", 4, 16, seed=0).check_size(str(tmp_path))
+    CoSaLSplit("train", 4, 8, seed=0).check_size(str(tmp_path))
+    # A split not written yet will be of the right size.
+    CoSaLSplit("test", 4, 16, seed=1).check_size(str(tmp_path))

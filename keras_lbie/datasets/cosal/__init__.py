@@ -15,8 +15,9 @@ Public API:
   → dict of numpy arrays `image`, `target`, `label`, `shape_map`, `text`,
   `tile_shapes`, `tile_colors`. Example `i` depends only on `(seed, i)`.
 - `as_dataset(data, batch_size, shuffle=False, seed=None,
-  with_shape_map=False, drop_remainder=False)` → batched `tf.data.Dataset` of
-  `({"image", "text"}, y)` from a `generate()` dict or TFRecord files.
+  with_shape_map=False, drop_remainder=False, epochs=None)` → batched
+  `tf.data.Dataset` of `({"image", "text"}, y)` from a `generate()` dict or
+  TFRecord files (`epochs`: that many passes, in an order fixed by `seed`).
 - `write_tfrecords(data, path, num_shards=1, compression="GZIP")` → list of
   written file names (GZIP: about 26 times smaller than uncompressed).
 - `read_tfrecords(path_or_glob)` → `tf.data.Dataset` of per-example dicts,

@@ -1,5 +1,6 @@
 """The `tf.data` pipeline of CoSaL examples, from arrays or TFRecords."""
 
+import functools
 import os
 
 import tensorflow as tf
@@ -11,6 +12,8 @@ from keras_lbie.utils.validation import check_int
 
 # Examples held by the shuffle buffer of TFRecord input: ~70 MB at 48 px.
 _TFRECORD_SHUFFLE_BUFFER = 10_000
+# Passes of a run with distinct shuffle seeds (`epoch_seed`).
+_SEEDS_PER_RUN = 1_000_003
 
 
 def as_dataset(
@@ -20,6 +23,8 @@ def as_dataset(
     seed=None,
     with_shape_map=False,
     drop_remainder=False,
+    epochs=None,
+    first_epoch=0,
 ):
     """Batches CoSaL examples for `model.fit` / `model.evaluate`.
 
@@ -36,6 +41,14 @@ def as_dataset(
         seed: None or int, seed of the shuffle.
         with_shape_map: if True, `y` also carries the shape map (see Returns).
         drop_remainder: if True, drop the last batch when it is smaller.
+        epochs: None for one pass over the examples (reshuffled at each
+            iteration with `shuffle`), or a positive int: that many
+            passes in one dataset, pass `k` shuffled with a seed made of
+            `seed` and `k`. Its order is then fixed: the same under any
+            `tf.distribute` strategy (which re-seeds the reshuffles of
+            one pass), and from any step on (to resume a run).
+        first_epoch: int >= 0, with `epochs`: the passes before it are
+            left out (a resumed run starts there).
 
     Returns:
         A `tf.data.Dataset` of `(x, y)` with `x = {"image": uint8 (B, H, W, 3),
@@ -54,20 +67,41 @@ def as_dataset(
     check_bool(drop_remainder, "drop_remainder")
     if seed is not None:
         check_int(seed, "seed", 0)
+    if epochs is not None:
+        check_int(epochs, "epochs", 1)
+    check_int(first_epoch, "first_epoch", 0)
     if isinstance(data, (str, os.PathLike)):
-        dataset = read_tfrecords(data)
-        if shuffle:
-            dataset = dataset.shuffle(_TFRECORD_SHUFFLE_BUFFER, seed=seed)
-        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+        examples = read_tfrecords(data)
+        buffer_size, gather = _TFRECORD_SHUFFLE_BUFFER, None
     elif isinstance(data, dict):
-        dataset = _batched_from_arrays(
-            data, batch_size, shuffle, seed, drop_remainder
-        )
+        examples, gather = _indices_and_gather(data)
+        # Shuffling indices, not examples, keeps the buffer tiny and the
+        # shuffle exact over the whole split.
+        buffer_size = max(len(data["image"]), 1)
     else:
         raise TypeError(
             "`data` must be a dict from generate() or a TFRecord path, "
             f"got {type(data).__name__}."
         )
+
+    def one_pass(pass_seed):
+        if shuffle:
+            return examples.shuffle(
+                buffer_size,
+                seed=pass_seed,
+                reshuffle_each_iteration=epochs is None,
+            ).batch(batch_size, drop_remainder=drop_remainder)
+        return examples.batch(batch_size, drop_remainder=drop_remainder)
+
+    if epochs is None:
+        dataset = one_pass(seed)
+    else:
+        dataset = concatenated(
+            one_pass(epoch_seed(seed or 0, k))
+            for k in range(first_epoch, epochs)
+        )
+    if gather is not None:
+        dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
 
     def to_pair(batch):
         x = {"image": batch["image"], "text": batch["text"]}
@@ -82,21 +116,24 @@ def as_dataset(
     )
 
 
-def _batched_from_arrays(data, batch_size, shuffle, seed, drop_remainder):
-    """Batches a `generate()` dict by gathering shuffled index batches."""
+def epoch_seed(seed, epoch):
+    """The shuffle seed of pass `epoch` of a run's `seed` (ints)."""
+    return seed * _SEEDS_PER_RUN + epoch
+
+
+def concatenated(datasets):
+    """The datasets one after the other (an iterable of `tf.data`)."""
+    return functools.reduce(tf.data.Dataset.concatenate, datasets)
+
+
+def _indices_and_gather(data):
+    """A `generate()` dict as example indices, and the batch gather."""
     check_keys(data, ("image", "text", "label", "shape_map"))
     tensors = {
         key: tf.constant(data[key])
         for key in ("image", "text", "label", "shape_map")
     }
-    num_examples = len(data["image"])
-    # Shuffling indices, not examples, keeps the buffer tiny and the
-    # shuffle exact over the whole split.
-    indices = tf.data.Dataset.range(num_examples)
-    if shuffle:
-        indices = indices.shuffle(max(num_examples, 1), seed=seed)
-    indices = indices.batch(batch_size, drop_remainder=drop_remainder)
-    return indices.map(
-        lambda idx: {key: tf.gather(t, idx) for key, t in tensors.items()},
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
+    indices = tf.data.Dataset.range(len(data["image"]))
+    return indices, lambda idx: {
+        key: tf.gather(t, idx) for key, t in tensors.items()
+    }

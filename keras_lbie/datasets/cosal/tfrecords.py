@@ -222,6 +222,15 @@ def tfrecord_size(paths):
     return stored, uncompressed
 
 
+def tfrecord_count(paths):
+    """The number of records in TFRecord files (each read, decompressed).
+
+    Args:
+        paths: a non-empty list of TFRecord file names.
+    """
+    return int(_records(sorted(paths)).reduce(0, lambda count, _: count + 1))
+
+
 def _masked_crc32c(data):
     """TFRecord's masked CRC-32C (Castagnoli) of `data`."""
     crc = 0xFFFFFFFF
