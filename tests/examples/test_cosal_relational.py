@@ -67,38 +67,30 @@ def test_a_missing_run_is_a_named_error(tmp_path):
         cosal_relational.main(["--run", f"x={tmp_path}"])
 
 
-def test_logged_rows_come_from_the_results(tmp_path):
+@pytest.mark.parametrize(
+    "metrics, expected",
+    [
+        (
+            {"metrics_by_num_direct": {"4": {"cosal_region_iou": 0.5}}},
+            "| old design | 4 | 32k ex, 10 min | **0.5000**",
+        ),
+        # results.json of older versions: one setting's metrics.
+        (
+            {"num_direct": 6, "metrics": {"cosal_region_iou": 0.25}},
+            "| old design | 6 | 32k ex, 10 min | **0.2500**",
+        ),
+    ],
+)
+def test_logged_rows_come_from_the_results(tmp_path, metrics, expected):
     path = tmp_path / "results.json"
-    path.write_text(
-        json.dumps(
-            {
-                "train_steps": 1000,
-                "batch_size": 32,
-                "train_seconds": 600,
-                "test_examples": 2000,
-                "metrics_by_num_direct": {"4": {"cosal_region_iou": 0.5}},
-            }
-        )
-    )
+    budget = {
+        "train_steps": 1000,
+        "batch_size": 32,
+        "train_seconds": 600,
+        "test_examples": 2000,
+    }
+    path.write_text(json.dumps({**budget, **metrics}))
     row = cosal_relational.logged_row(f"old design={path}")
-    assert row.startswith("| old design | 4 | 32k ex, 10 min | **0.5000**")
+    assert row.startswith(expected)
     with pytest.raises(ValueError, match="--logged"):
         cosal_relational.logged_row(f"x={tmp_path / 'missing.json'}")
-
-
-def test_logged_rows_of_single_setting_results(tmp_path):
-    path = tmp_path / "results.json"
-    path.write_text(
-        json.dumps(
-            {
-                "train_steps": 1000,
-                "batch_size": 32,
-                "train_seconds": 600,
-                "test_examples": 2000,
-                "num_direct": 6,
-                "metrics": {"cosal_region_iou": 0.25},
-            }
-        )
-    )
-    row = cosal_relational.logged_row(f"older={path}")
-    assert row.startswith("| older | 6 | 32k ex, 10 min | **0.2500**")
