@@ -4,7 +4,6 @@ import dataclasses
 import json
 import os
 import shutil
-import time
 
 import keras
 import tensorflow as tf
@@ -18,6 +17,7 @@ from keras_lbie.metrics import CoSaLRegionIoU
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.training.cosal_split import cosal_test_splits
 from keras_lbie.training.cosal_split import cosal_train_splits
+from keras_lbie.training.epoch_record import EpochRecord
 from keras_lbie.training.training_utils import checkpoint_callback
 from keras_lbie.training.training_utils import compile_for_training
 from keras_lbie.training.training_utils import distribution_strategy
@@ -115,7 +115,12 @@ def train_cosal(
         done = backup.restore(segmenter.backbone) if backup.exists else 0
     _keep_settings(config, backup)
     backbone_config = segmenter.backbone.get_config()
-    record = _EpochRecord(segmenter, config, backup.backup_dir, done)
+    record = EpochRecord(
+        config,
+        backup.backup_dir,
+        done // _steps_per_epoch(config),
+        lambda sources: _evaluate_splits(segmenter, sources)[1],
+    )
     callbacks = [
         record,
         backup,
@@ -269,80 +274,6 @@ def _evaluate_splits(segmenter, sources):
                 metric.update_state(y, logits)
         by_num_direct[num_direct] = metric_values(*metrics)
     return metric_values(*overall), by_num_direct
-
-
-class _EpochRecord(keras.callbacks.Callback):
-    """Each epoch's loss, training wall-clock and (optionally) region IoU.
-
-    With `config.history_examples`, scores the first that many examples
-    of each test split (generated once) after every epoch: `history`;
-    the time spent scoring is left out of the recorded wall-clock. Keeps
-    its records in `backup_dir/epochs.json`, so that a resumed run
-    continues them: from the records of the `done // steps_per_epoch`
-    epochs its backup holds, its wall-clock adding to theirs (what a
-    killed process did after its last backup is not counted).
-    """
-
-    def __init__(self, segmenter, config, backup_dir, done):
-        super().__init__()
-        self.segmenter = segmenter
-        self.config = config
-        self.path = os.path.join(backup_dir, "epochs.json")
-        epochs = done // _steps_per_epoch(config)
-        saved = {}
-        if done and os.path.isfile(self.path):
-            with open(self.path) as f:
-                saved = json.load(f)
-        self.losses = saved.get("losses", [])[:epochs]
-        self.seconds_by_epoch = saved.get("seconds", [])[:epochs]
-        self.history = saved.get("history", [])[:epochs]
-        self.start = None
-        self.scoring_seconds = 0.0
-
-    @property
-    def train_seconds(self):
-        """Training wall-clock up to the last epoch's end."""
-        return self.seconds_by_epoch[-1] if self.seconds_by_epoch else 0.0
-
-    def on_train_begin(self, logs=None):
-        if self.start is not None:
-            return  # the second `fit` of a run resumed mid-epoch
-        self.start = time.time() - self.train_seconds
-        splits = cosal_test_splits(
-            self.config.num_direct,
-            self.config.history_examples,
-            self.config.seed,
-        )
-        if self.config.history_examples:
-            self.sources = {s.num_direct: s.generate() for s in splits}
-
-    def on_epoch_end(self, epoch, logs=None):
-        scoring_start = time.time()
-        seconds = round(scoring_start - self.start - self.scoring_seconds, 1)
-        self.losses.append(float(logs["loss"]))
-        self.seconds_by_epoch.append(seconds)
-        if self.config.history_examples:
-            _, by_num_direct = _evaluate_splits(self.segmenter, self.sources)
-            self.history.append(
-                {
-                    "epoch": epoch + 1,
-                    "train_seconds": seconds,
-                    "cosal_region_iou": {
-                        n: metrics["cosal_region_iou"]
-                        for n, metrics in by_num_direct.items()
-                    },
-                }
-            )
-        self.scoring_seconds += time.time() - scoring_start
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        write_json_atomically(
-            self.path,
-            {
-                "losses": self.losses,
-                "seconds": self.seconds_by_epoch,
-                "history": self.history,
-            },
-        )
 
 
 def metric_values(region_iou, color_iou):
