@@ -26,6 +26,8 @@ from keras_lbie.training.referit_evaluation import format_table3
 from keras_lbie.training.referit_evaluation import whole_image_prediction
 from keras_lbie.training.training_utils import checkpoint_callback
 from keras_lbie.training.training_utils import distribution_strategy
+from keras_lbie.training.training_utils import learning_rate
+from keras_lbie.training.training_utils import object_weighting
 from keras_lbie.training.training_utils import temperature_callbacks
 
 COSAL_SOURCE_FILE = "cosal_source.json"
@@ -85,15 +87,12 @@ def train_referit(config, output_dir, verbose=2):
         `(segmenter, summary)`: the trained `ReferItSegmenter` and a dict
         of the run's settings, size, time and per-epoch loss.
     """
-    with distribution_strategy(config.strategy).scope():
+    strategy = distribution_strategy(config.strategy)
+    with strategy.scope():
         segmenter = ReferItSegmenter.from_preset(
             config.preset,
             vocabulary=os.path.join(config.data_dir, referit.VOCABULARY_FILE),
             **config.overrides(),
-        )
-        segmenter.backbone.compile(
-            optimizer=keras.optimizers.Adam(config.learning_rate),
-            jit_compile=config.jit_compile,
         )
     train_data = referit.as_dataset(
         config.data_dir,
@@ -105,15 +104,20 @@ def train_referit(config, output_dir, verbose=2):
         drop_remainder=True,
     )
     if config.object_weight != 1.0:
-
-        def with_pixel_weights(x, y):
-            # The backbone's loss is the weighted mean over pixels.
-            extra = config.object_weight - 1.0
-            return x, y, 1.0 + extra * tf.cast(y, "float32")
-
-        train_data = train_data.map(with_pixel_weights)
+        train_data = train_data.map(object_weighting(config.object_weight))
     train_data = segmenter.tokenize_dataset(train_data)
     steps_per_epoch = int(train_data.cardinality())
+    with strategy.scope():
+        segmenter.backbone.compile(
+            optimizer=keras.optimizers.Adam(
+                learning_rate(
+                    config.learning_rate,
+                    config.cosine_decay,
+                    steps_per_epoch * config.epochs,
+                )
+            ),
+            jit_compile=config.jit_compile,
+        )
     os.makedirs(output_dir, exist_ok=True)
     backbone = segmenter.backbone
     callbacks = [
@@ -141,6 +145,8 @@ def train_referit(config, output_dir, verbose=2):
         "steps_per_epoch": steps_per_epoch,
         "train_steps": steps_per_epoch * config.epochs,
         "learning_rate": config.learning_rate,
+        "cosine_decay": config.cosine_decay,
+        "model_overrides": config.overrides(),
         "object_weight": config.object_weight,
         "strategy": config.strategy,
         "jit_compile": config.jit_compile,

@@ -4,6 +4,7 @@ Stdlib only, as `cosal_training_config`, so that parsers build without
 TensorFlow.
 """
 
+import argparse
 import dataclasses
 
 from keras_lbie.training.cosal_training_config import add_fit_arguments
@@ -19,9 +20,14 @@ class ReferItTrainingConfig:
         preset: str, the `ReferItSegmenter` preset to train from scratch.
         encoder_weights: None, or the initial weights of `referit_paper`'s
             VGG-16, e.g. "imagenet".
+        max_steps: None (the preset's), or the number of fusion steps T.
+        spatial_features: None (the preset's), or whether the small
+            presets' encoder appends each cell's position
+            (`conv_image_encoder`'s `spatial_features`).
         epochs: positive int.
         batch_size: positive int.
         learning_rate: float, Adam's learning rate.
+        cosine_decay: bool, decay the learning rate to 0 over training.
         temperature_decay: float, per-step rate of the exponential Gumbel
             temperature schedule (minimum 0.5).
         object_weight: float, the weight of object pixels in the pixel
@@ -41,9 +47,12 @@ class ReferItTrainingConfig:
     data_dir: str
     preset: str = "referit_small"
     encoder_weights: str | None = None
+    max_steps: int | None = None
+    spatial_features: bool | None = None
     epochs: int = 8
     batch_size: int = 32
     learning_rate: float = 1e-3
+    cosine_decay: bool = False
     temperature_decay: float = 1e-4
     object_weight: float = 1.0
     strategy: str = "one_device"
@@ -61,9 +70,12 @@ class ReferItTrainingConfig:
             data_dir=args.data_dir,
             preset=args.preset,
             encoder_weights=args.encoder_weights,
+            max_steps=args.max_steps,
+            spatial_features=args.spatial_features,
             epochs=args.epochs,
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
+            cosine_decay=args.cosine_decay,
             temperature_decay=args.temperature_decay,
             object_weight=args.object_weight,
             strategy=args.strategy,
@@ -76,9 +88,16 @@ class ReferItTrainingConfig:
 
     def overrides(self):
         """The `ReferItSegmenter.from_preset` overrides of this run."""
-        if self.encoder_weights:
-            return {"encoder_weights": self.encoder_weights}
-        return {}
+        overrides = {
+            "encoder_weights": self.encoder_weights,
+            "max_steps": self.max_steps,
+            "spatial_features": self.spatial_features,
+        }
+        return {
+            name: value
+            for name, value in overrides.items()
+            if value is not None
+        }
 
 
 def add_referit_training_arguments(parser, presets):
@@ -110,6 +129,17 @@ def add_referit_training_arguments(parser, presets):
     parser.add_argument(
         "--encoder-weights",
         help="initial weights of referit_paper's VGG-16, e.g. imagenet",
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        help="the number of fusion steps T (default: the preset's)",
+    )
+    parser.add_argument(
+        "--spatial-features",
+        action=argparse.BooleanOptionalAction,
+        help="append each cell's position to referit_small's image "
+        "features (default: the preset's)",
     )
     add_fit_arguments(parser, defaults)
     parser.add_argument(

@@ -39,6 +39,19 @@ def test_flags_map_to_fields_and_overrides():
     assert config.overrides() == {"encoder_weights": "imagenet"}
 
 
+def test_model_flags_become_preset_overrides():
+    config = ReferItTrainingConfig.from_args(parse("--data-dir", "d"))
+    assert config.overrides() == {}
+    config = ReferItTrainingConfig.from_args(
+        parse("--data-dir", "d", "--max-steps", "1", "--spatial-features")
+    )
+    assert config.overrides() == {"max_steps": 1, "spatial_features": True}
+    config = ReferItTrainingConfig.from_args(
+        parse("--data-dir", "d", "--no-spatial-features")
+    )
+    assert config.overrides() == {"spatial_features": False}
+
+
 def test_unknown_preset_is_a_usage_error():
     with pytest.raises(SystemExit):
         parse("--data-dir", "d", "--preset", "nope")
