@@ -18,14 +18,21 @@ from keras_lbie.training import write_referit_results
 from keras_lbie.training import write_scene_referit_data
 
 
+def _written_folder(tmp_path_factory, write, **fields):
+    root = str(tmp_path_factory.mktemp("referit"))
+    config = ReferItTrainingConfig(data_dir=root, **fields)
+    write(config)
+    return config
+
+
 @pytest.fixture(scope="module")
 def cosal_folder(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("referit"))
-    config = ReferItTrainingConfig(
-        data_dir=root, make_cosal_data=5, cosal_size=(48, 48)
+    return _written_folder(
+        tmp_path_factory,
+        write_cosal_referit_data,
+        make_cosal_data=5,
+        cosal_size=(48, 48),
     )
-    write_cosal_referit_data(config)
-    return config
 
 
 def test_cosal_folder_records_its_source(cosal_folder):
@@ -71,12 +78,12 @@ def test_train_evaluate_and_write_results(cosal_folder, tmp_path):
 
 @pytest.fixture(scope="module")
 def scene_folder(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("scenes"))
-    config = ReferItTrainingConfig(
-        data_dir=root, make_scene_data=10, scene_sides=(48, 64)
+    return _written_folder(
+        tmp_path_factory,
+        write_scene_referit_data,
+        make_scene_data=10,
+        scene_sides=(48, 64),
     )
-    write_scene_referit_data(config)
-    return config
 
 
 def test_scene_folder_records_its_source(scene_folder):
