@@ -42,6 +42,12 @@ class ReferItTrainingConfig:
             ReferIt folder into `data_dir` first
             (`write_cosal_referit_data`).
         cosal_size: `(height, width)` of the written CoSaL images.
+        make_scene_data: None, or write that many synthetic referring
+            scenes as a ReferIt folder into `data_dir` first
+            (`write_scene_referit_data`, `referit.write_referring_scenes`).
+        scene_sides: `(min, max)` image side of the written scenes.
+        blank_text: bool, train and score with every expression replaced
+            by the empty string: the text-blanked baseline.
     """
 
     data_dir: str
@@ -61,11 +67,15 @@ class ReferItTrainingConfig:
     max_test_queries: int | None = None
     make_cosal_data: int | None = None
     cosal_size: tuple = (96, 128)
+    make_scene_data: int | None = None
+    scene_sides: tuple = (64, 128)
+    blank_text: bool = False
 
     @classmethod
     def from_args(cls, args):
         """The config of parsed `add_referit_training_arguments` flags."""
         height, width = (int(side) for side in args.cosal_size.split("x"))
+        low, high = (int(side) for side in args.scene_sides.split(","))
         return cls(
             data_dir=args.data_dir,
             preset=args.preset,
@@ -84,6 +94,9 @@ class ReferItTrainingConfig:
             max_test_queries=args.max_test_queries,
             make_cosal_data=args.make_cosal_data,
             cosal_size=(height, width),
+            make_scene_data=args.make_scene_data,
+            scene_sides=(low, high),
+            blank_text=args.blank_text,
         )
 
     def overrides(self):
@@ -111,11 +124,31 @@ def add_referit_training_arguments(parser, presets):
     """
     defaults = ReferItTrainingConfig(data_dir=None)
     parser.add_argument("--data-dir", help="a ReferIt-format folder")
-    parser.add_argument(
+    synthetic = parser.add_mutually_exclusive_group()
+    synthetic.add_argument(
         "--make-cosal-data",
         type=int,
         metavar="N",
         help="first write N CoSaL scenes as a ReferIt folder in --data-dir",
+    )
+    synthetic.add_argument(
+        "--make-scene-data",
+        type=int,
+        metavar="N",
+        help="first write N synthetic referring scenes "
+        "(referit.write_referring_scenes) as a ReferIt folder in --data-dir",
+    )
+    parser.add_argument(
+        "--scene-sides",
+        default=",".join(str(side) for side in defaults.scene_sides),
+        metavar="MIN,MAX",
+        help="image side range of --make-scene-data (default: 64,128)",
+    )
+    parser.add_argument(
+        "--blank-text",
+        action="store_true",
+        help="train and score with empty expressions (the text-blanked "
+        "baseline)",
     )
     parser.add_argument(
         "--cosal-size",
