@@ -12,21 +12,11 @@ writer does counts: drawing, JPEG and mask files, the JSON files.
 """
 
 import argparse
-import re
 import tempfile
 import time
 
 from keras_lbie.datasets import referit
-
-
-def _cpu_flags():
-    try:
-        with open("/proc/cpuinfo") as file:
-            text = file.read()
-    except OSError:
-        return "unknown"
-    flags = re.findall(r"\b(avx512[a-z_0-9]*|avx2|amx[a-z_0-9]*)\b", text)
-    return " ".join(sorted(set(flags))) or "none of avx2/avx512/amx"
+from keras_lbie.utils.hardware import vector_flags
 
 
 def _images_per_minute(write, num_images, repeats):
@@ -62,7 +52,7 @@ def main():
         )
     first, second = rates.values()
     print(f"ratio (scenes / CoSaL writer): {first / second:.2f}")
-    print(f"CPU flags: {_cpu_flags()}")
+    print(f"CPU flags: {' '.join(vector_flags()) or 'none'}")
 
 
 if __name__ == "__main__":
