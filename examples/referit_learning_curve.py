@@ -6,7 +6,9 @@ Scores every `checkpoints/epoch_<k>.weights.h5` of each run (written by
 (`keras_lbie.training.evaluate_referit`, text blanked for runs trained
 so), and draws precision@0.5 and overall IoU against training steps, one
 line per run, beside the baselines of a results JSON (dashed). Writes
-`--output`.png and `--output`.json (every point):
+`--output`.png, `--output`.json (every point) and `--output`.md: each
+run's own score on the whole test split (from its results JSON) beside
+the baselines, in the layout of the paper's Table 3:
 
     python examples/referit_learning_curve.py \\
         --data-dir runs/referit_scenes_data \\
@@ -37,6 +39,8 @@ import re
 from keras_lbie.cli.common import load_keras_file
 from keras_lbie.models import ReferItSegmenter
 from keras_lbie.training import evaluate_referit
+from keras_lbie.training import format_table3
+from keras_lbie.training import run_label
 from keras_lbie.utils.atomic_files import write_json_atomically
 
 sys.path.insert(
@@ -91,16 +95,12 @@ def checkpoints(output_dir):
     return sorted(found)
 
 
-def run_label(training):
-    steps = training.get("model_overrides", {}).get("max_steps")
-    label = training["preset"] + (f", T={steps}" if steps else "")
-    return label + (", text blanked" if training.get("blank_text") else "")
-
-
 def score_run(output_dir, results_json, args):
-    """The run's label and `[{"step", "epoch", metrics...}, ...]`."""
+    """The run's label, its points `[{"step", "epoch", metrics...}, ...]`
+    and its own score on the whole test split (from its results JSON)."""
     with open(results_json) as f:
-        training = json.load(f)["training"]
+        results = json.load(f)
+    training = results["training"]
     segmenter = load_keras_file(
         os.path.join(output_dir, "model.keras"), ReferItSegmenter
     )
@@ -121,7 +121,7 @@ def score_run(output_dir, results_json, args):
             f"{metrics['precision@0.5']:.4f}, overall IoU "
             f"{metrics['overall_iou']:.4f}"
         )
-    return run_label(training), points
+    return run_label(training), points, results["test"]["ours"]
 
 
 def baseline_scores(path):
@@ -130,6 +130,14 @@ def baseline_scores(path):
     with open(path) as f:
         test = json.load(f)["test"]
     return {name: test[name] for name in BASELINE_LABELS if name in test}
+
+
+def table(final_scores, baselines):
+    """The runs' and baselines' whole-test-split scores as Table 3."""
+    rows = {f"Ours: {label}": score for label, score in final_scores.items()}
+    for name, scores in baselines.items():
+        rows[f"Baseline: {BASELINE_LABELS[name]}"] = scores
+    return format_table3(rows)
 
 
 def draw(curves, baselines, path):
@@ -171,19 +179,24 @@ def draw(curves, baselines, path):
 
 def main(argv=None):
     args = parse_args(argv)
-    curves = dict(score_run(run, results, args) for run, results in args.run)
+    scored = [score_run(run, results, args) for run, results in args.run]
+    curves = {label: points for label, points, _ in scored}
+    final_scores = {label: score for label, _, score in scored}
     baselines = baseline_scores(args.baselines)
     draw(curves, baselines, args.output + ".png")
+    with open(args.output + ".md", "w") as f:
+        f.write(table(final_scores, baselines))
     write_json_atomically(
         args.output + ".json",
         {
             "data_dir": args.data_dir,
             "max_queries": args.max_queries,
             "curves": curves,
+            "final_scores": final_scores,
             "baselines": baselines,
         },
     )
-    print(f"Wrote {args.output}.png and {args.output}.json")
+    print(f"Wrote {args.output}.png, .md and .json")
     return curves
 
 

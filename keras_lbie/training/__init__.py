@@ -21,7 +21,7 @@
   `evaluate_referit_run`, `evaluate_referit_baselines` (no model),
   `write_referit_results`,
   `write_cosal_referit_data`, `write_scene_referit_data`,
-  `true_tile_prediction` and
+  `true_tile_prediction`, `run_label` and
   `benchmark_referit_paper`: the runs behind `examples/train_referit.py`.
 
 Names load on first use: the config and its flags without TensorFlow, for
@@ -55,6 +55,7 @@ _EXPORTS = {
     "write_cosal_referit_data": "referit_training",
     "write_scene_referit_data": "referit_training",
     "true_tile_prediction": "referit_training",
+    "run_label": "referit_training",
     "benchmark_referit_paper": "referit_training",
 }
 

@@ -386,15 +386,30 @@ def _data_and_rows(results, data_dir):
         name = ""
     rows = dict(PAPER_TABLE3)
     if training:
-        blanked = ", text blanked" if training.get("blank_text") else ""
-        label = f"Ours: `{training['preset']}`{blanked} {name}(test)"
-        rows[label] = test["ours"]
+        rows[f"Ours: {run_label(training)} {name}(test)"] = test["ours"]
     rows["Baseline: whole image (test)"] = test["whole_image"]
     if "true_tile" in test:
         rows["Oracle: the object's true tile (test)"] = test["true_tile"]
     if "category_only" in test:
         rows["Oracle: category only (test)"] = test["category_only"]
     return data, rows
+
+
+def run_label(training):
+    """The model of a run, e.g. "`referit_small`, T=1, text blanked".
+
+    Args:
+        training: the summary `train_referit` returns.
+    """
+    overrides = training.get("model_overrides", {})
+    parts = [f"`{training['preset']}`"]
+    if "max_steps" in overrides:
+        parts.append(f"T={overrides['max_steps']}")
+    if overrides.get("spatial_features"):
+        parts.append("spatial features")
+    if training.get("blank_text"):
+        parts.append("text blanked")
+    return ", ".join(parts)
 
 
 def benchmark_referit_paper(image_size, output):

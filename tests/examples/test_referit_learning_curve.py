@@ -44,7 +44,7 @@ def test_curve_ends_at_the_run_s_own_score(tmp_path):
         ]
     )  # fmt: skip
     ((label, points),) = curves.items()
-    assert label == "referit_small, T=1"
+    assert label == "`referit_small`, T=1, spatial features"
     steps = training["steps_per_epoch"]
     assert [p["step"] for p in points] == [steps, 2 * steps]
     # The last checkpoint is the saved model: the same score.
@@ -57,3 +57,7 @@ def test_curve_ends_at_the_run_s_own_score(tmp_path):
         written = json.load(f)
     assert set(written["baselines"]) == {"whole_image", "category_only"}
     assert written["curves"][label] == points
+    assert written["final_scores"][label] == results["test"]["ours"]
+    rows = open(output + ".md").read().splitlines()
+    assert rows[2].startswith(f"| Ours: {label} | ")
+    assert rows[4].startswith("| Baseline: category-only oracle | ")
