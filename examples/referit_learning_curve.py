@@ -53,6 +53,8 @@ from plot import COLORS  # noqa: E402
 from plot import draw_panels  # noqa: E402
 
 METRICS = (("precision@0.5", "precision@0.5"), ("overall_iou", "overall IoU"))
+# Greys for the baselines, apart from the runs' colours.
+BASELINE_COLORS = ((90, 90, 90), (160, 160, 160))
 BASELINE_LABELS = {
     "whole_image": "whole image",
     "category_only": "category-only oracle",
@@ -146,7 +148,7 @@ def draw(curves, baselines, path):
     for metric, title in METRICS:
         series = [
             {
-                "label": label,
+                "label": label.replace("`", ""),
                 "color": COLORS[index % len(COLORS)],
                 "points": [(p["step"], p[metric]) for p in points],
             }
@@ -156,7 +158,7 @@ def draw(curves, baselines, path):
             series.append(
                 {
                     "label": BASELINE_LABELS[name],
-                    "color": COLORS[(len(curves) + index) % len(COLORS)],
+                    "color": BASELINE_COLORS[index % len(BASELINE_COLORS)],
                     "points": [
                         (0, scores[metric]),
                         (last_step, scores[metric]),

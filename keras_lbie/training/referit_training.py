@@ -396,15 +396,15 @@ def _data_and_rows(results, data_dir):
 
 
 def run_label(training):
-    """The model of a run, e.g. "`referit_small`, T=1, text blanked".
+    """The model of a run, e.g. "`referit_small`, T=3, text blanked".
 
     Args:
         training: the summary `train_referit` returns.
     """
     overrides = training.get("model_overrides", {})
-    parts = [f"`{training['preset']}`"]
-    if "max_steps" in overrides:
-        parts.append(f"T={overrides['max_steps']}")
+    preset = ReferItSegmenter.presets[training["preset"]]
+    steps = overrides.get("max_steps", preset["config"]["max_steps"])
+    parts = [f"`{training['preset']}`", f"T={steps}"]
     if overrides.get("spatial_features"):
         parts.append("spatial features")
     if training.get("blank_text"):

@@ -11,6 +11,7 @@ from keras_lbie.datasets import referit
 from keras_lbie.training import ReferItTrainingConfig
 from keras_lbie.training import evaluate_referit_baselines
 from keras_lbie.training import evaluate_referit_run
+from keras_lbie.training import run_label
 from keras_lbie.training import train_referit
 from keras_lbie.training import true_tile_prediction
 from keras_lbie.training import write_cosal_referit_data
@@ -127,3 +128,13 @@ def test_train_with_blank_text(scene_folder, tmp_path):
     path = str(tmp_path / "table.md")
     write_referit_results(results, path, config.data_dir)
     assert "text blanked on scenes (test)" in open(path).read()
+
+
+def test_run_label_names_the_model_trained():
+    assert run_label({"preset": "referit_small"}) == "`referit_small`, T=3"
+    training = {
+        "preset": "referit_paper",
+        "model_overrides": {"max_steps": 1, "spatial_features": False},
+        "blank_text": True,
+    }
+    assert run_label(training) == "`referit_paper`, T=1, text blanked"
