@@ -95,12 +95,7 @@ def _dense(gradient, other):
 
 @pytest.mark.parametrize(
     "jit_compile, step_xla, fusion_xla",
-    [
-        # XLA compiles the whole training step: ~25 s on 2 cores.
-        pytest.param(True, True, False, marks=pytest.mark.large),
-        (False, False, False),
-        ("fusion", False, True),
-    ],
+    [(True, True, False), (False, False, False), ("fusion", False, True)],
 )
 def test_compile_for_training_compiles_the_asked_parts(
     jit_compile, step_xla, fusion_xla
@@ -112,12 +107,19 @@ def test_compile_for_training_compiles_the_asked_parts(
     assert isinstance(
         fusion_call, tf.types.experimental.PolymorphicFunction
     ) is (fusion_xla)
-    if step_xla or fusion_xla:
-        # A plain step is fitted by every other training test.
-        x = _batch(backbone, 4)
-        y = np.zeros((4, 48, 48), "int32")
-        history = backbone.fit(x, y, batch_size=2, epochs=1, verbose=0)
-        assert np.isfinite(history.history["loss"][0])
+
+
+# XLA compiles the whole step (~25 s on 2 cores) or the fusion loop
+# (~10 s); a plain step is fitted by every other training test.
+@pytest.mark.large
+@pytest.mark.parametrize("jit_compile", [True, "fusion"])
+def test_compiled_training_steps_fit(jit_compile):
+    backbone = _backbone()
+    compile_for_training(backbone, keras.optimizers.Adam(), jit_compile)
+    x = _batch(backbone, 4)
+    y = np.zeros((4, 48, 48), "int32")
+    history = backbone.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
 
 
 def test_object_weighting_weighs_object_pixels():
