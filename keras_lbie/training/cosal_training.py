@@ -17,10 +17,10 @@ from keras_lbie.metrics import CoSaLRegionIoU
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.training.cosal_split import cosal_test_splits
 from keras_lbie.training.cosal_split import cosal_train_splits
+from keras_lbie.training.distribution import distribution_strategy
 from keras_lbie.training.epoch_record import EpochRecord
 from keras_lbie.training.training_utils import checkpoint_callback
 from keras_lbie.training.training_utils import compile_for_training
-from keras_lbie.training.training_utils import distribution_strategy
 from keras_lbie.training.training_utils import precision_policy
 from keras_lbie.training.training_utils import resolve_precision
 from keras_lbie.training.training_utils import temperature_callbacks
@@ -91,13 +91,15 @@ def train_cosal(
             `config.data_dir` holds splits of other
             sizes than the config's (an error naming both sizes).
     """
+    # First: `--replicas` configures devices TensorFlow has not set up yet.
+    strategy = distribution_strategy(config.strategy, config.replicas)
     prepare_output_dir(output_dir, resume, overwrite)
     if config.data_dir is not None:
         _check_split_sizes(config)
     keras.utils.set_random_seed(config.seed)
     precision = resolve_precision(config.precision)
     with (
-        distribution_strategy(config.strategy).scope(),
+        strategy.scope(),
         precision_policy(precision),
     ):
         segmenter = LBIESegmenter.from_preset(
@@ -164,6 +166,7 @@ def train_cosal(
         "augmentation": config.augmentation,
         "object_weight": config.object_weight,
         "strategy": config.strategy,
+        "replicas": strategy.num_replicas_in_sync,
         "jit_compile": config.jit_compile,
         "precision": precision,
         "train_seconds": round(record.train_seconds, 1),

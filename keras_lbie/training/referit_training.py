@@ -19,13 +19,13 @@ from keras_lbie.datasets import cosal
 from keras_lbie.datasets import referit
 from keras_lbie.models import ReferItSegmenter
 from keras_lbie.tokenizers.referit_tokenizer import SPECIAL_TOKENS
+from keras_lbie.training.distribution import distribution_strategy
 from keras_lbie.training.referit_evaluation import PAPER_TABLE3
 from keras_lbie.training.referit_evaluation import evaluate_referit
 from keras_lbie.training.referit_evaluation import evaluate_referit_predictions
 from keras_lbie.training.referit_evaluation import format_table3
 from keras_lbie.training.referit_evaluation import whole_image_prediction
 from keras_lbie.training.training_utils import checkpoint_callback
-from keras_lbie.training.training_utils import distribution_strategy
 from keras_lbie.training.training_utils import temperature_callbacks
 
 COSAL_SOURCE_FILE = "cosal_source.json"
@@ -67,7 +67,7 @@ def write_cosal_referit_data(config):
     print(f"Wrote {config.data_dir} in {time.time() - start:.0f} s")
 
 
-def train_referit(config, output_dir, verbose=2):
+def train_referit(config, output_dir, verbose=2, strategy=None):
     """Trains a preset's backbone on the folder's train split.
 
     `fit` on the tokenized `tf.data` pipeline (so the step can be
@@ -80,12 +80,17 @@ def train_referit(config, output_dir, verbose=2):
         config: a `ReferItTrainingConfig`.
         output_dir: str, the run's folder.
         verbose: `fit`'s verbosity.
+        strategy: None, or the run's `distribution_strategy` if the caller
+            made it already (before any other TensorFlow op, as
+            `config.replicas` needs).
 
     Returns:
         `(segmenter, summary)`: the trained `ReferItSegmenter` and a dict
         of the run's settings, size, time and per-epoch loss.
     """
-    with distribution_strategy(config.strategy).scope():
+    if strategy is None:
+        strategy = distribution_strategy(config.strategy, config.replicas)
+    with strategy.scope():
         segmenter = ReferItSegmenter.from_preset(
             config.preset,
             vocabulary=os.path.join(config.data_dir, referit.VOCABULARY_FILE),
@@ -143,6 +148,7 @@ def train_referit(config, output_dir, verbose=2):
         "learning_rate": config.learning_rate,
         "object_weight": config.object_weight,
         "strategy": config.strategy,
+        "replicas": strategy.num_replicas_in_sync,
         "jit_compile": config.jit_compile,
         "seed": config.seed,
         "train_seconds": round(train_seconds, 1),

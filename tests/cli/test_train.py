@@ -57,6 +57,62 @@ def test_a_data_dir_of_other_sizes_is_refused_naming_both(data_dir):
 
 
 @pytest.mark.large
+def test_mirrored_replicas_train_and_are_recorded(data_dir):
+    # In this process tests/conftest.py already split the CPU in two.
+    cwd = data_dir[0].parent
+    run_lbie(
+        cwd, "train", "--max-steps", "1", "--data-dir", "data", *TINY_RUN,
+        "--batch-size", 16, "--strategy", "mirrored", "--replicas", 2,
+        "--output-dir", "mirrored",
+    )  # fmt: skip
+    with open(cwd / "mirrored" / "results.json") as f:
+        results = json.load(f)
+    assert (results["strategy"], results["replicas"]) == ("mirrored", 2)
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (("--replicas", 0), "`replicas` must be a positive integer"),
+        (("--replicas", 2), "'mirrored' only"),
+        (("--strategy", "multi_worker"), "TF_CONFIG environment variable"),
+    ],
+)
+def test_bad_strategy_flags_are_refused_in_one_line(
+    tmp_path, monkeypatch, flags, message
+):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    result = run_lbie(
+        tmp_path, "train", *TINY_RUN, *flags, "--output-dir", "run", status=1
+    )
+    assert_one_error(result, message)
+
+
+@pytest.mark.large
+def test_two_replica_processes_train_as_one_device(tmp_path):
+    # Fresh processes: `--replicas 2` splits the CPU before TensorFlow
+    # starts. Expected-loss mode and float32: no noise, the same weights.
+    flags = (
+        "--max-steps", 2, "--termination-mode", "expected", "--train", 48,
+        "--test", 8, "--epochs", 2, "--batch-size", 8,
+        "--history-examples", 0,
+    )  # fmt: skip
+    for name, strategy in (("one", ("one_device",)), ("two", ("mirrored",))):
+        extra = ("--replicas", 2) if name == "two" else ()
+        run_lbie_process(
+            tmp_path, "train", *flags, "--strategy", *strategy, *extra,
+            "--output-dir", name,
+        )  # fmt: skip
+    with open(tmp_path / "two" / "results.json") as f:
+        assert json.load(f)["replicas"] == 2
+    one = _arrays(tmp_path / "one" / "model.weights.h5")
+    two = _arrays(tmp_path / "two" / "model.weights.h5")
+    assert one.keys() == two.keys()
+    for name, value in one.items():
+        np.testing.assert_allclose(two[name], value, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.large
 def test_a_killed_process_resumes_to_the_uninterrupted_weights(tmp_path):
     # 40 steps a run, backed up every 3: killed once a backup exists.
     flags = (

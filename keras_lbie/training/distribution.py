@@ -1,0 +1,148 @@
+"""The `tf.distribute` strategy of a training run: `--strategy`, `--replicas`.
+
+Every training entry point (`lbie train`, `examples/train_cosal.py`,
+`examples/train_referit.py`, `examples/train_cosal_colorizer.py`) builds
+its strategy here, first thing: `--replicas` splits the CPU into logical
+devices, which TensorFlow allows only before it initialises its devices,
+and `MultiWorkerMirroredStrategy` must exist before any other op.
+"""
+
+import json
+import os
+
+import tensorflow as tf
+
+from keras_lbie.training.cosal_training_config import check_strategy
+
+TF_CONFIG_EXAMPLE = (
+    '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+    '"task": {"type": "worker", "index": 0}}'
+)
+
+
+def distribution_strategy(name, replicas=None):
+    """The `tf.distribute` strategy of a run.
+
+    - `"auto"`: every local GPU (`MirroredStrategy`), else TensorFlow's
+      default strategy (its default device; one replica).
+    - `"one_device"`: the first GPU, else the CPU.
+    - `"mirrored"`: every local GPU (the first `replicas` of them if
+      given); on a host without GPUs, `replicas` logical CPU devices (1 by
+      default), as the tests use.
+    - `"multi_worker"`: `MultiWorkerMirroredStrategy` over the cluster of
+      the `TF_CONFIG` environment variable (each worker's local GPUs, else
+      its CPU).
+
+    Args:
+        name: str, one of `STRATEGIES`.
+        replicas: None or positive int; `"mirrored"` only.
+
+    Returns:
+        A `tf.distribute.Strategy`; `num_replicas_in_sync` its replicas.
+
+    Raises:
+        ValueError: an unknown `name`; `replicas` not a positive int, given
+            with another strategy, or more than the host's GPUs;
+            `TF_CONFIG` unset or invalid for `"multi_worker"`.
+        RuntimeError: `replicas` logical CPUs are asked for after
+            TensorFlow has initialised fewer.
+    """
+    check_strategy(name, replicas)
+    gpus = [f"/gpu:{index}" for index in range(_gpu_count())]
+    if name == "multi_worker":
+        check_tf_config(os.environ.get("TF_CONFIG"))
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "mirrored":
+        if not gpus:
+            return tf.distribute.MirroredStrategy(_logical_cpus(replicas or 1))
+        if replicas is not None and replicas > len(gpus):
+            raise ValueError(
+                f"`--replicas {replicas}` asks for more GPUs than this host "
+                f"has ({len(gpus)})."
+            )
+        return tf.distribute.MirroredStrategy(gpus[:replicas])
+    if name == "one_device":
+        return tf.distribute.OneDeviceStrategy(gpus[0] if gpus else "/cpu:0")
+    if gpus:
+        return tf.distribute.MirroredStrategy(gpus)
+    return tf.distribute.get_strategy()
+
+
+def _gpu_count():
+    # Physical devices: listing them does not initialise the runtime.
+    return len(tf.config.list_physical_devices("GPU"))
+
+
+def _logical_cpus(count):
+    """The names of `count` logical CPU devices, splitting the CPU if needed.
+
+    Raises:
+        RuntimeError: TensorFlow has already initialised fewer devices.
+    """
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    configured = len(tf.config.get_logical_device_configuration(cpu) or [0])
+    if configured < count:
+        try:
+            tf.config.set_logical_device_configuration(
+                cpu, [tf.config.LogicalDeviceConfiguration()] * count
+            )
+        except RuntimeError as error:
+            raise RuntimeError(
+                f"`--replicas {count}` needs {count} logical CPU devices, "
+                f"but TensorFlow has already initialised {configured}: "
+                "create the strategy (`distribution_strategy`) before any "
+                "TensorFlow op runs."
+            ) from error
+    devices = tf.config.list_logical_devices("CPU")
+    return [device.name for device in devices[:count]]
+
+
+def check_tf_config(text):
+    """Parses the `TF_CONFIG` of a multi-worker run, or raises naming it.
+
+    Args:
+        text: None or str, the variable's value.
+
+    Returns:
+        The parsed dict: `"cluster"` (`{"worker": [host:port, ...]}`, and
+        optionally `"chief"`) and this process's `"task"` (`type`, `index`).
+
+    Raises:
+        ValueError: unset, not JSON, or a cluster or task that does not
+            name this process's place in it.
+    """
+    expected = f"set it to JSON such as {TF_CONFIG_EXAMPLE}"
+    if not text:
+        raise ValueError(
+            "`--strategy multi_worker` reads the cluster from the TF_CONFIG "
+            f"environment variable, which is not set: {expected}."
+        )
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"TF_CONFIG is not valid JSON ({error}): {expected}."
+        ) from error
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    task = config.get("task") if isinstance(config, dict) else None
+    if not isinstance(cluster, dict) or not cluster.get("worker"):
+        raise ValueError(
+            "TF_CONFIG must hold a `cluster` with a non-empty `worker` list "
+            f"of host:port addresses ({expected}). Received: {text}"
+        )
+    if not isinstance(task, dict) or task.get("type") not in cluster:
+        raise ValueError(
+            "TF_CONFIG must hold this process's `task`, a `type` of the "
+            f"cluster's ({', '.join(cluster)}) and an `index` "
+            f"({expected}). Received: {text}"
+        )
+    index = task.get("index", 0)
+    members = cluster[task["type"]]
+    if isinstance(index, bool) or not isinstance(index, int):
+        index = -1
+    if not 0 <= index < len(members):
+        raise ValueError(
+            f"TF_CONFIG's task index must be in 0..{len(members) - 1} for "
+            f"its {len(members)} {task['type']}(s). Received: {text}"
+        )
+    return config
