@@ -39,6 +39,7 @@ from keras_lbie.callbacks import ColorizationSamples
 from keras_lbie.datasets import cosal_colorization
 from keras_lbie.models import LBIEColorizerGAN
 from keras_lbie.training import distribution_strategy
+from keras_lbie.training import fit
 from keras_lbie.training.cosal_training_config import add_strategy_arguments
 
 # Seeds of the splits: disjoint random streams.
@@ -182,7 +183,7 @@ def main(argv=None):
         ),
     ]
     start = time.perf_counter()
-    gan.fit(train, epochs=args.epochs, callbacks=callbacks, verbose=2)
+    fit(gan, train, epochs=args.epochs, callbacks=callbacks, verbose=2)
     minutes = (time.perf_counter() - start) / 60.0
     colorizer.backbone.save_weights(
         os.path.join(args.output_dir, "colorizer.weights.h5")

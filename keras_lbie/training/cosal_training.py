@@ -18,6 +18,7 @@ from keras_lbie.models import LBIESegmenter
 from keras_lbie.training.cosal_split import cosal_test_splits
 from keras_lbie.training.cosal_split import cosal_train_splits
 from keras_lbie.training.distribution import distribution_strategy
+from keras_lbie.training.distribution import fit
 from keras_lbie.training.epoch_record import EpochRecord
 from keras_lbie.training.training_utils import checkpoint_callback
 from keras_lbie.training.training_utils import compile_for_training
@@ -367,13 +368,13 @@ def _fit_from(segmenter, config, done, callbacks, verbose):
 
 
 def _fit(segmenter, config, first_step, epochs, steps, callbacks, verbose):
-    segmenter.backbone.fit(
+    fit(
+        segmenter.backbone,
         _train_dataset(config, segmenter, first_step),
         initial_epoch=first_step // _steps_per_epoch(config),
         epochs=epochs,
         steps_per_epoch=steps,
         callbacks=callbacks,
-        shuffle=False,
         verbose=verbose,
     )
 

@@ -7,9 +7,12 @@ devices, which TensorFlow allows only before it initialises its devices,
 and `MultiWorkerMirroredStrategy` must exist before any other op.
 """
 
+import functools
+import itertools
 import json
 import os
 
+import keras
 import tensorflow as tf
 
 from keras_lbie.training.cosal_training_config import check_strategy
@@ -66,6 +69,123 @@ def distribution_strategy(name, replicas=None):
     if gpus:
         return tf.distribute.MirroredStrategy(gpus)
     return tf.distribute.get_strategy()
+
+
+def fit(
+    model,
+    dataset,
+    epochs,
+    steps_per_epoch=None,
+    initial_epoch=0,
+    callbacks=(),
+    verbose="auto",
+):
+    """`model.fit` on a `tf.data` dataset, under any strategy of this module.
+
+    Keras's `fit` under `MultiWorkerMirroredStrategy` fails on these
+    dict-input models: it reduces the first input batch across the workers
+    (a dict, which that strategy's `reduce` refuses), then each step's
+    scalar logs along an axis they do not have. There, `replica_fit` trains
+    instead, with `fit`'s arguments and callbacks; elsewhere Keras's `fit`.
+
+    Returns:
+        The `History` callback.
+    """
+    run = model.fit
+    if isinstance(
+        model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy
+    ):
+        run = functools.partial(replica_fit, model)
+    return run(
+        dataset,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        initial_epoch=initial_epoch,
+        callbacks=list(callbacks),
+        verbose=verbose,
+    )
+
+
+def replica_fit(
+    model,
+    dataset,
+    epochs,
+    steps_per_epoch=None,
+    initial_epoch=0,
+    callbacks=(),
+    verbose="auto",
+):
+    """`model.fit`'s loop around `strategy.run(model.train_step)`.
+
+    The same callbacks, in the same order, as Keras's `fit`; each step's
+    logs are the replicas' mean. `steps_per_epoch=None` reads the whole
+    dataset every epoch, else the steps go on from one epoch to the next,
+    as in `fit`. The optimizer is built in the strategy's scope first.
+
+    Args:
+        model: a compiled Keras model, created in its strategy's scope.
+        dataset: a `tf.data.Dataset` of global batches (the strategy splits
+            them over its replicas and workers).
+        epochs, steps_per_epoch, initial_epoch, callbacks, verbose: as in
+            `fit`.
+
+    Returns:
+        The `History` callback.
+    """
+    strategy = model.distribute_strategy
+    with strategy.scope():
+        if model.optimizer is not None and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+    step = _replica_step(model, strategy)
+    distributed = strategy.experimental_distribute_dataset(dataset)
+    verbose = 1 if verbose == "auto" else verbose
+    callbacks = keras.callbacks.CallbackList(
+        list(callbacks),
+        add_history=True,
+        add_progbar=verbose != 0,
+        verbose=verbose,
+        epochs=epochs,
+        steps=steps_per_epoch or int(dataset.cardinality()),
+        model=model,
+    )
+    model.stop_training = False
+    callbacks.on_train_begin()
+    iterator, logs = iter(distributed), {}
+    for epoch in range(initial_epoch, epochs):
+        model.reset_metrics()
+        callbacks.on_epoch_begin(epoch)
+        if steps_per_epoch is None:
+            iterator = iter(distributed)
+        batches = itertools.islice(iterator, steps_per_epoch)
+        for batch, data in enumerate(batches):
+            callbacks.on_train_batch_begin(batch)
+            logs = step(data)
+            callbacks.on_train_batch_end(batch, logs)
+            if model.stop_training:
+                break
+        logs = {name: float(value) for name, value in logs.items()}
+        callbacks.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callbacks.on_train_end(logs)
+    return model.history
+
+
+def _replica_step(model, strategy):
+    """One training step over every replica; the logs' replica mean."""
+    train_step = model.train_step
+    if model.jit_compile:
+        train_step = tf.function(train_step, jit_compile=True)
+
+    @tf.function
+    def step(data):
+        logs = strategy.run(train_step, args=(data,))
+        return {
+            name: strategy.reduce("MEAN", value, axis=None)
+            for name, value in logs.items()
+        }
+
+    return step
 
 
 def _gpu_count():

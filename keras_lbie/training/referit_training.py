@@ -20,6 +20,7 @@ from keras_lbie.datasets import referit
 from keras_lbie.models import ReferItSegmenter
 from keras_lbie.tokenizers.referit_tokenizer import SPECIAL_TOKENS
 from keras_lbie.training.distribution import distribution_strategy
+from keras_lbie.training.distribution import fit
 from keras_lbie.training.referit_evaluation import PAPER_TABLE3
 from keras_lbie.training.referit_evaluation import evaluate_referit
 from keras_lbie.training.referit_evaluation import evaluate_referit_predictions
@@ -127,8 +128,12 @@ def train_referit(config, output_dir, verbose=2, strategy=None):
         *temperature_callbacks(backbone.get_config(), config.temperature_decay),
     ]
     start = time.time()
-    history = backbone.fit(
-        train_data, epochs=config.epochs, callbacks=callbacks, verbose=verbose
+    history = fit(
+        backbone,
+        train_data,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=verbose,
     )
     train_seconds = time.time() - start
     model_path = os.path.join(output_dir, "model.keras")

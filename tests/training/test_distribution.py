@@ -6,12 +6,20 @@ import subprocess
 import sys
 from unittest import mock
 
+import keras
+import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_lbie.training.distribution import check_tf_config
 from keras_lbie.training.distribution import distribution_strategy
+from keras_lbie.training.distribution import replica_fit
 from tests.cli.runner import REPOSITORY
+from tests.models.lbie_segmenter.test_lbie_segmenter_backbone import (
+    tiny_backbone,
+)
+from tests.models.lbie_segmenter.test_lbie_segmenter_backbone import tiny_inputs
+from tests.test_case import two_replica_strategy
 
 TF_CONFIG = {
     "cluster": {"worker": ["127.0.0.1:2001", "127.0.0.1:2002"]},
@@ -162,3 +170,79 @@ def test_a_fresh_process_splits_its_cpu_for_replicas():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "3"
+
+
+def _dict_input_model():
+    a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
+    outputs = keras.layers.Dense(2)(keras.layers.Concatenate()([a, b]))
+    model = keras.Model({"a": a, "b": b}, outputs)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    return model
+
+
+def _dict_input_data(batch):
+    rng = np.random.default_rng(0)
+    x = {
+        "a": rng.normal(size=(batch, 3)).astype("float32"),
+        "b": rng.normal(size=(batch, 2)).astype("float32"),
+    }
+    return x, rng.normal(size=(batch, 2)).astype("float32")
+
+
+def _expected_backbone():
+    backbone = tiny_backbone(termination_mode="expected")
+    backbone.compile(optimizer=keras.optimizers.SGD(0.1))
+    return backbone
+
+
+def _backbone_data(batch):
+    x, y = tiny_inputs(batch=batch)
+    x["image"] = x["image"].astype("float32")
+    return x, y
+
+
+@pytest.mark.parametrize(
+    "build, data, epochs, steps_per_epoch, repeat",
+    [
+        (_dict_input_model, _dict_input_data, 2, None, 1),
+        pytest.param(
+            _expected_backbone, _backbone_data, 2, None, 1,
+            marks=pytest.mark.large,
+        ),
+        pytest.param(
+            _expected_backbone, _backbone_data, 2, 2, 2,
+            marks=pytest.mark.large,
+        ),
+    ],
+)  # fmt: skip
+def test_replica_fit_trains_as_fit_on_one_device(
+    build, data, epochs, steps_per_epoch, repeat
+):
+    # The multi-worker loop, on two local replicas: the weights and the
+    # logged losses of Keras's `fit` on one device.
+    dataset = tf.data.Dataset.from_tensor_slices(data(12)).batch(4)
+    dataset = dataset.repeat(repeat)
+    runs = []
+    for strategy, train in (
+        (tf.distribute.OneDeviceStrategy("/cpu:0"), keras.Model.fit),
+        (two_replica_strategy(), replica_fit),
+    ):
+        with strategy.scope():
+            model = build()
+        if runs:
+            model.set_weights(runs[0][0])
+        initial = model.get_weights()
+        history = train(
+            model,
+            dataset,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            verbose=0,
+        )
+        runs.append((initial, model.get_weights(), history.history))
+    (initial, one, one_logs), (_, two, two_logs) = runs
+    assert not np.allclose(initial[0], one[0])
+    for expected, actual in zip(one, two, strict=True):
+        np.testing.assert_allclose(actual, expected, atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(two_logs["loss"], one_logs["loss"], rtol=1e-5)
+    assert len(one_logs["loss"]) == epochs
