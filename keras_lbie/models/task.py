@@ -1,6 +1,9 @@
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from keras_lbie.tokenizers.referit_tokenizer import ReferItTokenizer
 from keras_lbie.tokenizers.sentence_tokenizer import SentenceTokenizer
@@ -401,9 +404,14 @@ class Task(keras.Model):
         inputs = {**inputs, "token_ids": token_ids}
         # `predict_on_batch` per chunk, not `predict`: the same compiled
         # step without `predict`'s data adapter and callbacks, which cost
-        # ~140 ms a call, 10x the model itself on one CoSaL image.
+        # ~140 ms a call, 10x the model itself on one CoSaL image. Under
+        # several replicas Keras's `predict_on_batch` runs the whole chunk
+        # on each and concatenates the copies: call the model instead.
+        predict = self.backbone.predict_on_batch
+        if self.backbone.distribute_strategy.num_replicas_in_sync > 1:
+            predict = functools.partial(_predict_eagerly, self.backbone)
         chunks = [
-            self.backbone.predict_on_batch(
+            predict(
                 {key: value[start : start + batch_size] for key, value in
                  inputs.items()}
             )
@@ -438,3 +446,8 @@ def deserialize_parts(config, keys):
         if isinstance(config[key], dict):
             config[key] = keras.saving.deserialize_keras_object(config[key])
     return config
+
+
+def _predict_eagerly(backbone, inputs):
+    outputs = backbone(inputs, training=False)
+    return {key: ops.convert_to_numpy(value) for key, value in outputs.items()}
