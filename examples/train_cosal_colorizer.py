@@ -41,6 +41,7 @@ from keras_lbie.models import LBIEColorizerGAN
 from keras_lbie.training import distribution_strategy
 from keras_lbie.training import fit
 from keras_lbie.training.cosal_training_config import add_strategy_arguments
+from keras_lbie.training.distribution import check_batch_size
 
 # Seeds of the splits: disjoint random streams.
 TRAIN_SEED = 0
@@ -127,6 +128,7 @@ def main(argv=None):
     args = parse_args(argv)
     # Before any TensorFlow op: `--replicas` splits the CPU.
     strategy = distribution_strategy(args.strategy, args.replicas)
+    check_batch_size(args.batch_size, strategy)
     keras.utils.set_random_seed(args.seed)
     os.makedirs(args.output_dir, exist_ok=True)
     splits = {

@@ -339,6 +339,8 @@ class Task(keras.Model):
         return super().evaluate(x, y, *args, **kwargs)
 
     def fit(self, x=None, y=None, *args, **kwargs):
+        if self.distribute_strategy.num_replicas_in_sync > 1:
+            return self._fit_on_token_ids(x, y, *args, **kwargs)
         x, y = self._checked_data(x, y)
         validation_data = kwargs.get("validation_data")
         if isinstance(validation_data, tf.data.Dataset):
@@ -351,6 +353,32 @@ class Task(keras.Model):
                 *validation_data[2:],
             )
         return super().fit(x, y, *args, **kwargs)
+
+    def _fit_on_token_ids(self, x, y=None, *args, **kwargs):
+        """`fit` under several replicas: the backbone, on token ids.
+
+        String tensors cannot be split over replicas, so the text of the
+        `tf.data` pipeline is tokenized in it (`tokenize_dataset`, as
+        keras-hub maps a preprocessor over the dataset) and the backbone,
+        which holds this model's weights, trains with this model's
+        `compile` arguments and optimizer.
+        """
+        if not isinstance(x, tf.data.Dataset):
+            raise ValueError(
+                "Under a strategy of several replicas, `fit` takes a "
+                "batched `tf.data.Dataset` of `({'image', 'text'}, y)`, "
+                "tokenized in the pipeline (strings cannot be split over "
+                f"replicas). Received: {type(x).__name__}"
+            )
+        if not self.compiled:
+            raise ValueError("Call `compile()` before `fit()`.")
+        compile_arguments = dict(self._compile_config.config)
+        compile_arguments["optimizer"] = self.optimizer
+        self.backbone.compile(**compile_arguments)
+        validation_data = kwargs.get("validation_data")
+        if isinstance(validation_data, tf.data.Dataset):
+            kwargs["validation_data"] = self.tokenize_dataset(validation_data)
+        return self.backbone.fit(self.tokenize_dataset(x), y, *args, **kwargs)
 
     def _numpy_inputs(self, x):
         image, texts = self.standardize_inputs(x)

@@ -17,6 +17,7 @@ from keras_lbie.metrics import CoSaLRegionIoU
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.training.cosal_split import cosal_test_splits
 from keras_lbie.training.cosal_split import cosal_train_splits
+from keras_lbie.training.distribution import check_batch_size
 from keras_lbie.training.distribution import distribution_strategy
 from keras_lbie.training.distribution import fit
 from keras_lbie.training.epoch_record import EpochRecord
@@ -94,6 +95,7 @@ def train_cosal(
     """
     # First: `--replicas` configures devices TensorFlow has not set up yet.
     strategy = distribution_strategy(config.strategy, config.replicas)
+    check_batch_size(config.batch_size, strategy)
     prepare_output_dir(output_dir, resume, overwrite)
     if config.data_dir is not None:
         _check_split_sizes(config)

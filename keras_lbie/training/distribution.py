@@ -71,6 +71,20 @@ def distribution_strategy(name, replicas=None):
     return tf.distribute.get_strategy()
 
 
+def check_batch_size(batch_size, strategy):
+    """Raises unless every replica gets an example of each global batch.
+
+    A replica with no example fails while tracing the text LSTMs (a batch
+    of static size 0).
+    """
+    replicas = strategy.num_replicas_in_sync
+    if batch_size < replicas:
+        raise ValueError(
+            f"`--batch-size {batch_size}` is the global batch, split over "
+            f"{replicas} replicas: it must be at least {replicas}."
+        )
+
+
 def fit(
     model,
     dataset,
@@ -82,18 +96,22 @@ def fit(
 ):
     """`model.fit` on a `tf.data` dataset, under any strategy of this module.
 
-    Keras's `fit` under `MultiWorkerMirroredStrategy` fails on these
-    dict-input models: it reduces the first input batch across the workers
-    (a dict, which that strategy's `reduce` refuses), then each step's
-    scalar logs along an axis they do not have. There, `replica_fit` trains
-    instead, with `fit`'s arguments and callbacks; elsewhere Keras's `fit`.
+    Keras's `fit` under several replicas first reduces an input batch
+    across them to build the model, which fails on a first batch that
+    splits unevenly (3 examples over 2 replicas) and, under
+    `MultiWorkerMirroredStrategy`, on any dict of inputs (that strategy's
+    `reduce` refuses nested values); there it then reduces each step's
+    scalar logs along an axis they do not have. So several replicas train
+    with `replica_fit`, the same arguments and callbacks around
+    `strategy.run`; one replica with Keras's `fit`.
 
     Returns:
         The `History` callback.
     """
+    strategy = model.distribute_strategy
     run = model.fit
-    if isinstance(
-        model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy
+    if strategy.num_replicas_in_sync > 1 or isinstance(
+        strategy, tf.distribute.MultiWorkerMirroredStrategy
     ):
         run = functools.partial(replica_fit, model)
     return run(
@@ -150,6 +168,8 @@ def replica_fit(
     )
     model.stop_training = False
     callbacks.on_train_begin()
+    # Where Keras's `BackupAndRestore` resumes, as `fit` reads it.
+    initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch
     iterator, logs = iter(distributed), {}
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()

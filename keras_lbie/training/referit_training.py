@@ -19,6 +19,7 @@ from keras_lbie.datasets import cosal
 from keras_lbie.datasets import referit
 from keras_lbie.models import ReferItSegmenter
 from keras_lbie.tokenizers.referit_tokenizer import SPECIAL_TOKENS
+from keras_lbie.training.distribution import check_batch_size
 from keras_lbie.training.distribution import distribution_strategy
 from keras_lbie.training.distribution import fit
 from keras_lbie.training.referit_evaluation import PAPER_TABLE3
@@ -91,6 +92,7 @@ def train_referit(config, output_dir, verbose=2, strategy=None):
     """
     if strategy is None:
         strategy = distribution_strategy(config.strategy, config.replicas)
+    check_batch_size(config.batch_size, strategy)
     with strategy.scope():
         segmenter = ReferItSegmenter.from_preset(
             config.preset,

@@ -77,6 +77,10 @@ def test_mirrored_replicas_train_and_are_recorded(data_dir):
         (("--replicas", 0), "`replicas` must be a positive integer"),
         (("--replicas", 2), "'mirrored' only"),
         (("--strategy", "multi_worker"), "TF_CONFIG environment variable"),
+        (
+            ("--strategy", "mirrored", "--replicas", 2, "--batch-size", 1),
+            "split over 2 replicas: it must be at least 2",
+        ),
     ],
 )
 def test_bad_strategy_flags_are_refused_in_one_line(

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from keras_lbie.training.distribution import check_tf_config
 from keras_lbie.training.distribution import distribution_strategy
+from keras_lbie.training.distribution import fit
 from keras_lbie.training.distribution import replica_fit
 from tests.cli.runner import REPOSITORY
 from tests.models.lbie_segmenter.test_lbie_segmenter_backbone import (
@@ -246,3 +247,26 @@ def test_replica_fit_trains_as_fit_on_one_device(
         np.testing.assert_allclose(actual, expected, atol=1e-5, rtol=1e-5)
     np.testing.assert_allclose(two_logs["loss"], one_logs["loss"], rtol=1e-5)
     assert len(one_logs["loss"]) == epochs
+
+
+@pytest.mark.large
+def test_fit_splits_any_batch_over_replicas_as_one_device():
+    # Batches of 3, 3 and 2 over 2 replicas: 2 + 1 (a first batch Keras's
+    # `fit` cannot build from), then 1 + 1.
+    dataset = tf.data.Dataset.from_tensor_slices(_backbone_data(8)).batch(3)
+    weights = []
+    for strategy in (
+        tf.distribute.OneDeviceStrategy("/cpu:0"),
+        two_replica_strategy(tf.distribute.HierarchicalCopyAllReduce()),
+    ):
+        with strategy.scope():
+            backbone = _expected_backbone()
+        if weights:
+            backbone.set_weights(weights[0][0])
+        initial = backbone.get_weights()
+        fit(backbone, dataset, epochs=2, verbose=0)
+        weights.append((initial, backbone.get_weights()))
+    (initial, one), (_, two) = weights
+    assert not np.allclose(initial[0], one[0])
+    for expected, actual in zip(one, two, strict=True):
+        np.testing.assert_allclose(actual, expected, atol=1e-5, rtol=1e-5)
