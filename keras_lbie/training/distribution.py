@@ -2,9 +2,11 @@
 
 Every training entry point (`lbie train`, `examples/train_cosal.py`,
 `examples/train_referit.py`, `examples/train_cosal_colorizer.py`) builds
-its strategy here, first thing: `--replicas` splits the CPU into logical
-devices, which TensorFlow allows only before it initialises its devices,
-and `MultiWorkerMirroredStrategy` must exist before any other op.
+its strategy here, first thing (`distribution_strategy`): `--replicas`
+splits the CPU into logical devices, which TensorFlow allows only before
+it initialises its devices, and `MultiWorkerMirroredStrategy` must exist
+before any other op. They then train with `fit`, which works around what
+Keras's `fit` cannot do under several replicas (`replica_fit`).
 """
 
 import functools
