@@ -15,7 +15,9 @@ def global_batch_share(batch_size, dtype="float32"):
     this factor, `local * replicas / global`, each replica's loss becomes
     its examples' sum over the global batch size, so any split gives one
     device's step. The global size is summed over the replicas (a scalar
-    all-reduce per step).
+    all-reduce per step). Keras's loss tracker logs the scaled loss, so
+    the logged loss of an unevenly split batch is off from the global
+    mean (the weights are not).
 
     Args:
         batch_size: int or scalar tensor, the replica's examples.
