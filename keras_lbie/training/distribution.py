@@ -33,7 +33,7 @@ def distribution_strategy(name, replicas=None):
     - `"one_device"`: the first GPU, else the CPU.
     - `"mirrored"`: every local GPU (the first `replicas` of them if
       given); on a host without GPUs, `replicas` logical CPU devices (1 by
-      default), as the tests use.
+      default, reduced through one of them), as the tests use.
     - `"multi_worker"`: `MultiWorkerMirroredStrategy` over the cluster of
       the `TF_CONFIG` environment variable (each worker's local GPUs, else
       its CPU).
@@ -59,7 +59,13 @@ def distribution_strategy(name, replicas=None):
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "mirrored":
         if not gpus:
-            return tf.distribute.MirroredStrategy(_logical_cpus(replicas or 1))
+            # Through one device: the CPUs share memory, and the collective
+            # ops TensorFlow would pick abort each other between strategies
+            # of one process ("Shape mismatch in the collective instance").
+            return tf.distribute.MirroredStrategy(
+                _logical_cpus(replicas or 1),
+                cross_device_ops=tf.distribute.ReductionToOneDevice(),
+            )
         if replicas is not None and replicas > len(gpus):
             raise ValueError(
                 f"`--replicas {replicas}` asks for more GPUs than this host "

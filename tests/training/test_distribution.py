@@ -49,6 +49,9 @@ def test_mirrored_on_a_cpu_host_uses_replicas_logical_cpus():
     assert strategy.num_replicas_in_sync == 2
     devices = [name.split("/")[-1] for name in strategy.extended.worker_devices]
     assert devices == ["device:CPU:0", "device:CPU:1"]
+    assert isinstance(
+        strategy.extended._cross_device_ops, tf.distribute.ReductionToOneDevice
+    )
     assert distribution_strategy("mirrored").num_replicas_in_sync == 1
 
 
