@@ -18,9 +18,10 @@ from PIL import Image
 from PIL import ImageDraw
 from PIL import ImageFont
 
-PANEL_SIZE = (420, 340)
-# Plot area inside a panel: left, top, right, bottom margins in px.
-MARGINS = (62, 50, 24, 72)
+PANEL_SIZE = (420, 372)
+# Plot area inside a panel: left, top, right, bottom margins in px (the
+# bottom one holds the x label and up to three rows of legend).
+MARGINS = (62, 50, 24, 104)
 COLORS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189))
 _INK = (40, 40, 40)
 _GRID = (225, 225, 225)
@@ -155,13 +156,16 @@ def _dashed_line(draw, start, end, color, dash=6):
 
 
 def _draw_legend(draw, area, font, series):
-    left, _, _, bottom = area
-    x = left
+    left, _, right, bottom = area
+    x, y = left, bottom + 48
     for entry in series:
-        y = bottom + 48
+        width = 28 + draw.textlength(entry["label"], font=font)
+        if x > left and x + width > right + MARGINS[2]:
+            # Entries that would run off the panel start a new row.
+            x, y = left, y + 16
         if entry.get("dashed"):
             _dashed_line(draw, (x, y), (x + 16, y), entry["color"], dash=4)
         else:
             draw.line((x, y, x + 16, y), fill=entry["color"], width=2)
         draw.text((x + 20, y), entry["label"], _INK, font, anchor="lm")
-        x += 28 + draw.textlength(entry["label"], font=font)
+        x += width

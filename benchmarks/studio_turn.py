@@ -25,7 +25,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-from peak import cpu_flags  # noqa: E402
 from report import add_report_arguments  # noqa: E402
 from report import publish  # noqa: E402
 from report import table  # noqa: E402
@@ -36,10 +35,10 @@ from keras_lbie.studio.app import generated_example  # noqa: E402
 from keras_lbie.studio.app import turn_payload  # noqa: E402
 from keras_lbie.studio.app import warm_up  # noqa: E402
 from keras_lbie.studio.edit_session import split_sentences  # noqa: E402
+from keras_lbie.utils.hardware import vector_flags  # noqa: E402
 
 SECTION = "studio-turn"
 TARGET_MS = 150
-VECTOR_FLAGS = ("avx2", "avx512", "amx")
 
 
 def time_turns(model, num_turns):
@@ -68,9 +67,7 @@ def summary(name, server_ms, model_ms):
         "server_p95_ms": float(np.percentile(server_ms, 95)),
         "model_median_ms": float(np.median(model_ms)),
         "model_p95_ms": float(np.percentile(model_ms, 95)),
-        "cpu_flags": sorted(
-            flag for flag in cpu_flags() if flag.startswith(VECTOR_FLAGS)
-        ),
+        "cpu_flags": vector_flags(),
         "cores": os.cpu_count(),
         "load_average": os.getloadavg()[0],
     }

@@ -18,12 +18,15 @@
 - `evaluate_referit(segmenter, root, split)`: the paper's ReferIt overall
   IoU and precision@0.5..0.9 at the original image resolution;
   `evaluate_referit_predictions` scores any per-query rule (e.g.
-  `whole_image_prediction`, the trivial baseline); `format_table3` and
+  `whole_image_prediction`, the trivial baseline, and
+  `category_oracle_prediction`); `format_table3` and
   `PAPER_TABLE3` lay them out as the paper's Table 3.
 - `ReferItTrainingConfig`, `add_referit_training_arguments`: a ReferIt
   run's settings and flags; `train_referit(config, output_dir)`,
-  `evaluate_referit_run`, `write_referit_results`,
-  `write_cosal_referit_data`, `true_tile_prediction` and
+  `evaluate_referit_run`, `evaluate_referit_baselines` (no model),
+  `write_referit_results`,
+  `write_cosal_referit_data`, `write_scene_referit_data`,
+  `true_tile_prediction`, `run_label` and
   `benchmark_referit_paper`: the runs behind `examples/train_referit.py`.
 
 Names load on first use: the config and its flags without TensorFlow, for
@@ -49,13 +52,17 @@ _EXPORTS = {
     "evaluate_referit_predictions": "referit_evaluation",
     "format_table3": "referit_evaluation",
     "whole_image_prediction": "referit_evaluation",
+    "category_oracle_prediction": "referit_evaluation",
     "ReferItTrainingConfig": "referit_training_config",
     "add_referit_training_arguments": "referit_training_config",
     "train_referit": "referit_training",
     "evaluate_referit_run": "referit_training",
+    "evaluate_referit_baselines": "referit_training",
     "write_referit_results": "referit_training",
     "write_cosal_referit_data": "referit_training",
+    "write_scene_referit_data": "referit_training",
     "true_tile_prediction": "referit_training",
+    "run_label": "referit_training",
     "benchmark_referit_paper": "referit_training",
 }
 

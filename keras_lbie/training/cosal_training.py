@@ -23,6 +23,8 @@ from keras_lbie.training.distribution import fit
 from keras_lbie.training.epoch_record import EpochRecord
 from keras_lbie.training.training_utils import checkpoint_callback
 from keras_lbie.training.training_utils import compile_for_training
+from keras_lbie.training.training_utils import learning_rate
+from keras_lbie.training.training_utils import object_weighting
 from keras_lbie.training.training_utils import precision_policy
 from keras_lbie.training.training_utils import resolve_precision
 from keras_lbie.training.training_utils import temperature_callbacks
@@ -110,7 +112,13 @@ def train_cosal(
         )
         compile_for_training(
             segmenter.backbone,
-            keras.optimizers.Adam(_learning_rate(config)),
+            keras.optimizers.Adam(
+                learning_rate(
+                    config.learning_rate,
+                    config.cosine_decay,
+                    config.train_steps,
+                )
+            ),
             config.jit_compile,
         )
         backup = TrainingBackup(
@@ -293,14 +301,6 @@ def metric_values(region_iou, color_iou):
     return results
 
 
-def _learning_rate(config):
-    if not config.cosine_decay:
-        return config.learning_rate
-    return keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, config.train_steps
-    )
-
-
 def _callbacks(config, backbone_config, output_dir):
     return [
         checkpoint_callback(output_dir),
@@ -410,7 +410,7 @@ def _train_dataset(config, segmenter, first_step=0):
     ]
     if config.object_weight != 1.0:
         datasets = [
-            dataset.map(_object_weighting(config.object_weight))
+            dataset.map(object_weighting(config.object_weight))
             for dataset in datasets
         ]
     if len(datasets) == 1:
@@ -429,16 +429,6 @@ def _train_dataset(config, segmenter, first_step=0):
     )
     mixed = tf.data.Dataset.choose_from_datasets(datasets, choices)
     return _tokenized(segmenter, mixed.skip(skipped))
-
-
-def _object_weighting(object_weight):
-    """`(x, y)` → `(x, y, w)`: shape pixels weigh `object_weight`, else 1."""
-
-    def weigh(x, y):
-        weights = tf.where(y > 0, object_weight, 1.0)
-        return x, y, weights
-
-    return weigh
 
 
 def _tokenized(segmenter, dataset):

@@ -349,11 +349,6 @@ def add_training_arguments(parser, default_preset):
         "native bf16, else float32",
     )
     parser.add_argument(
-        "--cosine-decay",
-        action="store_true",
-        help="decay the learning rate to 0 over training (cosine)",
-    )
-    parser.add_argument(
         "--history-examples",
         type=int,
         default=defaults.history_examples,
@@ -382,9 +377,9 @@ def add_fit_arguments(parser, defaults):
     """Adds the flags every training run has: how long, how fast, where.
 
     `--epochs`, `--batch-size`, `--learning-rate`, `--temperature-decay`,
-    `--strategy`, `--replicas` and `--jit-compile` / `--jit-compile-fusion`
-    (neither: the config's default), defaulting to the fields of the same
-    names of `defaults`, a training config.
+    `--strategy`, `--replicas`, `--jit-compile` / `--jit-compile-fusion`
+    (neither: the config's default) and `--cosine-decay`, defaulting to the
+    fields of the same names of `defaults`, a training config.
     """
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
@@ -413,6 +408,11 @@ def add_fit_arguments(parser, defaults):
         const="fusion",
         dest="jit_compile",
         help="XLA-compile the fusion loop alone",
+    )
+    parser.add_argument(
+        "--cosine-decay",
+        action="store_true",
+        help="decay the learning rate to 0 over training (cosine)",
     )
 
 

@@ -9,11 +9,14 @@ IoU column) and `ReferItPrecisionAt` (precision@0.5 ... 0.9, and the mean
 IoU).
 """
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
 from keras_lbie.datasets import referit
 from keras_lbie.datasets.referit.geometry import META_INTS
+from keras_lbie.datasets.referit.layout import read_json
 from keras_lbie.metrics import ReferItOverallIoU
 from keras_lbie.metrics import ReferItPrecisionAt
 from keras_lbie.metrics.referit_precision_at import PAPER_THRESHOLDS
@@ -48,6 +51,7 @@ def evaluate_referit(
     batch_size=8,
     max_queries=None,
     vocabulary_file=None,
+    blank_text=False,
 ):
     """The paper's ReferIt metrics of a segmenter on one split.
 
@@ -71,6 +75,8 @@ def evaluate_referit(
         vocabulary_file: passed to `referit.as_dataset` (it only checks
             that the file is valid; the segmenter's tokenizer holds the
             vocabulary the model uses).
+        blank_text: bool, feed every query with an empty expression (for
+            a model trained so: the text-blanked baseline).
 
     Returns:
         A dict (see `metric_values`): `"precision@0.5"` ... `"@0.9"`,
@@ -90,6 +96,7 @@ def evaluate_referit(
         image_size=segmenter.image_size,
         with_meta=True,
         vocabulary_file=vocabulary_file,
+        blank_text=blank_text,
     )
     backbone = segmenter.backbone
     metrics = _new_metrics()
@@ -179,6 +186,53 @@ def whole_image_prediction(example):
         A bool array `(example.height, example.width)`, all True.
     """
     return np.ones((example.height, example.width), dtype=bool)
+
+
+def category_oracle_prediction(root):
+    """The category-only oracle of a folder with `referit.OBJECTS_FILE`.
+
+    Predicts the union of the masks of every object of the referent's
+    category in its image, the categories taken from the ground truth
+    (`write_referring_scenes` writes them): the best a model can do that
+    reads only the category word of an expression. Where the category is
+    unique in the image it is the object; where it repeats, its IoU is the
+    object's share of its category's pixels.
+
+    Args:
+        root: str or path-like, a ReferIt-format folder holding
+            `referit.OBJECTS_FILE`.
+
+    Returns:
+        `predict(example)` for `evaluate_referit_predictions`.
+
+    Raises:
+        FileNotFoundError: the folder has no objects file.
+        ValueError (from `predict`): the objects file does not list the
+            query's object; the message names the file.
+    """
+    path = os.path.join(os.fspath(root), referit.OBJECTS_FILE)
+    images = read_json(path)
+    category = {
+        item["query_id"]: item["category"]
+        for objects in images.values()
+        for item in objects
+    }
+
+    def predict(example):
+        if example.query_id not in category:
+            raise ValueError(
+                f"{path!r} does not list object {example.query_id!r}."
+            )
+        folder = os.path.dirname(example.mask_path)
+        union = np.zeros((example.height, example.width), dtype=bool)
+        for item in images[example.image_id]:
+            if item["category"] == category[example.query_id]:
+                union |= referit.load_mask(
+                    os.path.join(folder, f"{item['query_id']}.mat")
+                )
+        return union
+
+    return predict
 
 
 def metric_values(overall_iou, precision):

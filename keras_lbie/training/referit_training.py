@@ -1,8 +1,9 @@
 """ReferIt training and scoring runs (paper Section 4.2, Table 3).
 
 The run behind `examples/train_referit.py`: `write_cosal_referit_data`
-(optional CoSaL scenes in the ReferIt layout), `train_referit`,
-`evaluate_referit_run` (ours and two baselines by the same metric code),
+and `write_scene_referit_data` (optional synthetic data in the ReferIt
+layout), `train_referit`, `evaluate_referit_run` (ours and the baselines
+by the same metric code),
 `write_referit_results` (the paper's Table 3 layout), and
 `benchmark_referit_paper` (the paper model's size and step times).
 """
@@ -23,11 +24,14 @@ from keras_lbie.training.distribution import check_batch_size
 from keras_lbie.training.distribution import distribution_strategy
 from keras_lbie.training.distribution import fit
 from keras_lbie.training.referit_evaluation import PAPER_TABLE3
+from keras_lbie.training.referit_evaluation import category_oracle_prediction
 from keras_lbie.training.referit_evaluation import evaluate_referit
 from keras_lbie.training.referit_evaluation import evaluate_referit_predictions
 from keras_lbie.training.referit_evaluation import format_table3
 from keras_lbie.training.referit_evaluation import whole_image_prediction
 from keras_lbie.training.training_utils import checkpoint_callback
+from keras_lbie.training.training_utils import learning_rate
+from keras_lbie.training.training_utils import object_weighting
 from keras_lbie.training.training_utils import temperature_callbacks
 
 COSAL_SOURCE_FILE = "cosal_source.json"
@@ -45,11 +49,7 @@ def write_cosal_referit_data(config):
     Raises:
         FileExistsError: `config.data_dir` already holds a ReferIt folder.
     """
-    if os.path.exists(os.path.join(config.data_dir, referit.VOCABULARY_FILE)):
-        raise FileExistsError(
-            f"{config.data_dir} already holds a ReferIt folder: drop "
-            "--make-cosal-data to reuse it, or choose another --data-dir."
-        )
+    _require_new_folder(config.data_dir, "--make-cosal-data")
     height, width = config.cosal_size
     start = time.time()
     referit.write_referit_format(
@@ -67,6 +67,40 @@ def write_cosal_referit_data(config):
     with open(os.path.join(config.data_dir, COSAL_SOURCE_FILE), "w") as f:
         json.dump(source, f, indent=2)
     print(f"Wrote {config.data_dir} in {time.time() - start:.0f} s")
+
+
+def write_scene_referit_data(config):
+    """Writes `config.make_scene_data` synthetic referring scenes.
+
+    `referit.write_referring_scenes` into `config.data_dir`, seeded by
+    `config.seed`, image sides in `config.scene_sides` (it writes its own
+    `referit.SOURCE_FILE`).
+
+    Raises:
+        FileExistsError: `config.data_dir` already holds a ReferIt folder.
+    """
+    _require_new_folder(config.data_dir, "--make-scene-data")
+    low, high = config.scene_sides
+    start = time.time()
+    source = referit.write_referring_scenes(
+        config.data_dir,
+        config.make_scene_data,
+        seed=config.seed,
+        min_size=low,
+        max_size=high,
+    )
+    print(
+        f"Wrote {config.data_dir} ({source['queries']} objects with "
+        f"expressions) in {time.time() - start:.0f} s"
+    )
+
+
+def _require_new_folder(data_dir, flag):
+    if os.path.exists(os.path.join(data_dir, referit.VOCABULARY_FILE)):
+        raise FileExistsError(
+            f"{data_dir} already holds a ReferIt folder: drop {flag} to "
+            "reuse it, or choose another --data-dir."
+        )
 
 
 def train_referit(config, output_dir, verbose=2, strategy=None):
@@ -99,10 +133,6 @@ def train_referit(config, output_dir, verbose=2, strategy=None):
             vocabulary=os.path.join(config.data_dir, referit.VOCABULARY_FILE),
             **config.overrides(),
         )
-        segmenter.backbone.compile(
-            optimizer=keras.optimizers.Adam(config.learning_rate),
-            jit_compile=config.jit_compile,
-        )
     train_data = referit.as_dataset(
         config.data_dir,
         "train",
@@ -111,17 +141,23 @@ def train_referit(config, output_dir, verbose=2, strategy=None):
         shuffle=True,
         seed=config.seed,
         drop_remainder=True,
+        blank_text=config.blank_text,
     )
     if config.object_weight != 1.0:
-
-        def with_pixel_weights(x, y):
-            # The backbone's loss is the weighted mean over pixels.
-            extra = config.object_weight - 1.0
-            return x, y, 1.0 + extra * tf.cast(y, "float32")
-
-        train_data = train_data.map(with_pixel_weights)
+        train_data = train_data.map(object_weighting(config.object_weight))
     train_data = segmenter.tokenize_dataset(train_data)
     steps_per_epoch = int(train_data.cardinality())
+    with strategy.scope():
+        segmenter.backbone.compile(
+            optimizer=keras.optimizers.Adam(
+                learning_rate(
+                    config.learning_rate,
+                    config.cosine_decay,
+                    steps_per_epoch * config.epochs,
+                )
+            ),
+            jit_compile=config.jit_compile,
+        )
     os.makedirs(output_dir, exist_ok=True)
     backbone = segmenter.backbone
     callbacks = [
@@ -153,7 +189,10 @@ def train_referit(config, output_dir, verbose=2, strategy=None):
         "steps_per_epoch": steps_per_epoch,
         "train_steps": steps_per_epoch * config.epochs,
         "learning_rate": config.learning_rate,
+        "cosine_decay": config.cosine_decay,
+        "model_overrides": config.overrides(),
         "object_weight": config.object_weight,
+        "blank_text": config.blank_text,
         "strategy": config.strategy,
         "replicas": strategy.num_replicas_in_sync,
         "jit_compile": config.jit_compile,
@@ -166,51 +205,81 @@ def train_referit(config, output_dir, verbose=2, strategy=None):
 def evaluate_referit_run(config, segmenter):
     """Ours and the baselines on the test split, by the same metric code.
 
-    The baselines: *whole image* (every pixel of the image predicted as
-    the object) and, for folders of `write_cosal_referit_data`, *true
-    tile* (`true_tile_prediction`).
+    The model is scored by `evaluate_referit` (with `config.blank_text`,
+    on empty expressions, as it was trained), the baselines by
+    `evaluate_referit_baselines`.
 
     Returns:
-        A dict: `"data_dir"`, `"cosal_source"` (None for other folders),
-        `"test"` (the metric values of each row) and `"evaluation_seconds"`.
+        `evaluate_referit_baselines`' dict with the row `"ours"` first in
+        `"test"`, and `"evaluation_seconds"` (the model's scoring time).
     """
     start = time.time()
-    rows = {
-        "ours": evaluate_referit(
-            segmenter,
-            config.data_dir,
-            "test",
-            batch_size=config.batch_size,
-            max_queries=config.max_test_queries,
-        )
-    }
-    evaluation_seconds = time.time() - start
-    rows["whole_image"] = evaluate_referit_predictions(
-        config.data_dir, "test", whole_image_prediction, config.max_test_queries
+    ours = evaluate_referit(
+        segmenter,
+        config.data_dir,
+        "test",
+        batch_size=config.batch_size,
+        max_queries=config.max_test_queries,
+        blank_text=config.blank_text,
     )
-    source_path = os.path.join(config.data_dir, COSAL_SOURCE_FILE)
-    source = None
-    if os.path.isfile(source_path):
-        with open(source_path) as f:
-            source = json.load(f)
-        rows["true_tile"] = evaluate_referit_predictions(
-            config.data_dir,
-            "test",
-            true_tile_prediction(source["scene_size"]),
-            config.max_test_queries,
+    evaluation_seconds = time.time() - start
+    _print_row("ours", ours)
+    results = evaluate_referit_baselines(config)
+    results["test"] = {"ours": ours, **results["test"]}
+    results["evaluation_seconds"] = round(evaluation_seconds, 1)
+    return results
+
+
+def evaluate_referit_baselines(config):
+    """The baselines of a folder's test split, with no model.
+
+    *Whole image* (every pixel of the image predicted as the object); for
+    folders of `write_cosal_referit_data`, *true tile*
+    (`true_tile_prediction`); for folders with `referit.OBJECTS_FILE`
+    (`write_scene_referit_data`), the *category-only* oracle
+    (`category_oracle_prediction`).
+
+    Returns:
+        A dict: `"data_dir"`, `"cosal_source"` and `"scene_source"` (None
+        for other folders) and `"test"` (the metric values of each row).
+    """
+    rules = {"whole_image": whole_image_prediction}
+    source = _read_json_if_present(
+        os.path.join(config.data_dir, COSAL_SOURCE_FILE)
+    )
+    if source:
+        rules["true_tile"] = true_tile_prediction(source["scene_size"])
+    if os.path.isfile(os.path.join(config.data_dir, referit.OBJECTS_FILE)):
+        rules["category_only"] = category_oracle_prediction(config.data_dir)
+    rows = {}
+    for name, predict in rules.items():
+        rows[name] = evaluate_referit_predictions(
+            config.data_dir, "test", predict, config.max_test_queries
         )
-    for name, values in rows.items():
-        print(
-            f"{name}: overall IoU {values['overall_iou']:.4f}, mean IoU "
-            f"{values['mean_iou']:.4f}, precision@0.5 "
-            f"{values['precision@0.5']:.4f} ({values['num_queries']} queries)"
-        )
+        _print_row(name, rows[name])
     return {
         "data_dir": os.path.abspath(config.data_dir),
         "cosal_source": source,
+        "scene_source": _read_json_if_present(
+            os.path.join(config.data_dir, referit.SOURCE_FILE)
+        ),
         "test": rows,
-        "evaluation_seconds": round(evaluation_seconds, 1),
     }
+
+
+def _print_row(name, values):
+    print(
+        f"{name}: overall IoU {values['overall_iou']:.4f}, mean IoU "
+        f"{values['mean_iou']:.4f}, precision@0.5 "
+        f"{values['precision@0.5']:.4f} ({values['num_queries']} queries)"
+    )
+
+
+def _read_json_if_present(path):
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
 
 
 def true_tile_prediction(scene_size):
@@ -241,41 +310,25 @@ def write_referit_results(results, path, data_dir):
 
     Args:
         results: `evaluate_referit_run`'s dict with `"training"`, the
-            summary of `train_referit`.
+            summary of `train_referit`; or `evaluate_referit_baselines`'
+            dict (without `"training"`: a table of the baselines alone).
         path: str, the markdown file; the JSON has its stem.
         data_dir: str, the folder scored, named for non-CoSaL folders.
     """
-    training = results["training"]
+    training = results.get("training")
     test = results["test"]
-    source = results["cosal_source"]
-    data = (
-        f"CoSaL scenes in the ReferIt layout ({source['num_images']} images "
-        f"of {source['image_size'][0]}×{source['image_size'][1]} px, seed "
-        f"{source['seed']}, written by `--make-cosal-data`)"
-        if source
-        else f"the ReferIt-format folder `{data_dir}`"
-    )
-    ours = (
-        f"Ours: `{training['preset']}` on CoSaL (test)"
-        if source
-        else f"Ours: `{training['preset']}` (test)"
-    )
-    rows = dict(PAPER_TABLE3)
-    rows[ours] = test["ours"]
-    rows["Baseline: whole image (test)"] = test["whole_image"]
-    if "true_tile" in test:
-        rows["Oracle: the object's true tile (test)"] = test["true_tile"]
-    minutes = training["train_seconds"] / 60
+    data, rows = _data_and_rows(results, data_dir)
+    scored = "Every row of ours is" if training else "Every row is"
     lines = [
         "# ReferIt segmentation, in the layout of the paper's Table 3",
         "",
         f"Written by `python examples/train_referit.py` on {data}. The "
         "paper's rows are on the real ReferIt test set with the full model; "
-        "ours are on a different, synthetic data set: compare them with the "
-        "baselines below them, not with the paper. Every row of ours is "
-        "scored by `keras_lbie.training.evaluate_referit(_predictions)` at "
-        "the original image size, on "
-        f"{test['ours']['num_queries']} test queries.",
+        "the other rows are on a different, synthetic data set: compare "
+        f"ours with the baselines, not with the paper. {scored} scored by "
+        "`keras_lbie.training.evaluate_referit(_predictions)` at the "
+        "original image size, on "
+        f"{test['whole_image']['num_queries']} test queries.",
         "",
         format_table3(rows),
         "Mean per-query IoU (not in the paper): "
@@ -284,17 +337,15 @@ def write_referit_results(results, path, data_dir):
         )
         + ".",
         "",
-        f"Training: {training['train_queries']} train queries, "
-        f"{training['epochs']} epoch(s) × {training['steps_per_epoch']} "
-        f"steps at batch {training['batch_size']} ({training['train_steps']} "
-        f"steps), Adam {training['learning_rate']:g}, object pixels weighted "
-        f"{training['object_weight']:g} in the loss, "
-        f"{training['parameters']:,} parameters, {minutes:.1f} min on "
-        f"{os.cpu_count()} CPU cores ({training['strategy']}). Baselines: "
+        (_training_summary(training) + " " if training else "") + "Baselines: "
         "*whole image* predicts every pixel of the image as the object; "
-        "*true tile* predicts the whole grid tile that holds the object, "
-        "located from its ground-truth box (an oracle location without the "
-        "shape).",
+        "*true tile* (CoSaL) predicts the whole grid tile that holds the "
+        "object, located from its ground-truth box (an oracle location "
+        "without the shape); *category only* (synthetic scenes) predicts "
+        "every object of the referent's category, from the ground truth "
+        "(what the category word alone gives). A *text blanked* row is a "
+        "model trained and scored with every expression empty "
+        "(`--blank-text`).",
         "",
     ]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -304,6 +355,73 @@ def write_referit_results(results, path, data_dir):
     with open(json_path, "w") as f:
         json.dump(results, f, indent=2)
     print(f"Wrote {path} and {json_path}")
+
+
+def _training_summary(training):
+    minutes = training["train_seconds"] / 60
+    return (
+        f"Training: {training['train_queries']} train queries, "
+        f"{training['epochs']} epoch(s) × {training['steps_per_epoch']} "
+        f"steps at batch {training['batch_size']} ({training['train_steps']} "
+        f"steps), Adam {training['learning_rate']:g}, object pixels weighted "
+        f"{training['object_weight']:g} in the loss, "
+        f"{training['parameters']:,} parameters, {minutes:.1f} min on "
+        f"{os.cpu_count()} CPU cores ({training['strategy']})."
+    )
+
+
+def _data_and_rows(results, data_dir):
+    """The data set's description and the table's rows of a run."""
+    training = results.get("training")
+    test = results["test"]
+    cosal_source = results["cosal_source"]
+    scene_source = results.get("scene_source")
+    if cosal_source:
+        size = cosal_source["image_size"]
+        data = (
+            f"CoSaL scenes in the ReferIt layout ({cosal_source['num_images']}"
+            f" images of {size[0]}×{size[1]} px, seed "
+            f"{cosal_source['seed']}, written by `--make-cosal-data`)"
+        )
+        name = "on CoSaL "
+    elif scene_source:
+        arguments = scene_source["arguments"]
+        data = (
+            "synthetic referring scenes "
+            f"({arguments['num_images']} images, sides "
+            f"{arguments['min_size']}-{arguments['max_size']} px, seed "
+            f"{arguments['seed']}, written by `--make-scene-data`)"
+        )
+        name = "on scenes "
+    else:
+        data = f"the ReferIt-format folder `{data_dir}`"
+        name = ""
+    rows = dict(PAPER_TABLE3)
+    if training:
+        rows[f"Ours: {run_label(training)} {name}(test)"] = test["ours"]
+    rows["Baseline: whole image (test)"] = test["whole_image"]
+    if "true_tile" in test:
+        rows["Oracle: the object's true tile (test)"] = test["true_tile"]
+    if "category_only" in test:
+        rows["Oracle: category only (test)"] = test["category_only"]
+    return data, rows
+
+
+def run_label(training):
+    """The model of a run, e.g. "`referit_small`, T=3, text blanked".
+
+    Args:
+        training: the summary `train_referit` returns.
+    """
+    overrides = training.get("model_overrides", {})
+    preset = ReferItSegmenter.presets[training["preset"]]
+    steps = overrides.get("max_steps", preset["config"]["max_steps"])
+    parts = [f"`{training['preset']}`", f"T={steps}"]
+    if overrides.get("spatial_features"):
+        parts.append("spatial features")
+    if training.get("blank_text"):
+        parts.append("text blanked")
+    return ", ".join(parts)
 
 
 def benchmark_referit_paper(image_size, output):

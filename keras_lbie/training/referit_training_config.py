@@ -4,6 +4,7 @@ Stdlib only, as `cosal_training_config`, so that parsers build without
 TensorFlow.
 """
 
+import argparse
 import dataclasses
 
 from keras_lbie.training.cosal_training_config import add_fit_arguments
@@ -20,9 +21,14 @@ class ReferItTrainingConfig:
         preset: str, the `ReferItSegmenter` preset to train from scratch.
         encoder_weights: None, or the initial weights of `referit_paper`'s
             VGG-16, e.g. "imagenet".
+        max_steps: None (the preset's), or the number of fusion steps T.
+        spatial_features: None (the preset's), or whether the small
+            presets' encoder appends each cell's position
+            (`conv_image_encoder`'s `spatial_features`).
         epochs: positive int.
         batch_size: positive int.
         learning_rate: float, Adam's learning rate.
+        cosine_decay: bool, decay the learning rate to 0 over training.
         temperature_decay: float, per-step rate of the exponential Gumbel
             temperature schedule (minimum 0.5).
         object_weight: float, the weight of object pixels in the pixel
@@ -38,14 +44,23 @@ class ReferItTrainingConfig:
             ReferIt folder into `data_dir` first
             (`write_cosal_referit_data`).
         cosal_size: `(height, width)` of the written CoSaL images.
+        make_scene_data: None, or write that many synthetic referring
+            scenes as a ReferIt folder into `data_dir` first
+            (`write_scene_referit_data`, `referit.write_referring_scenes`).
+        scene_sides: `(min, max)` image side of the written scenes.
+        blank_text: bool, train and score with every expression replaced
+            by the empty string: the text-blanked baseline.
     """
 
     data_dir: str
     preset: str = "referit_small"
     encoder_weights: str | None = None
+    max_steps: int | None = None
+    spatial_features: bool | None = None
     epochs: int = 8
     batch_size: int = 32
     learning_rate: float = 1e-3
+    cosine_decay: bool = False
     temperature_decay: float = 1e-4
     object_weight: float = 1.0
     strategy: str = "auto"
@@ -55,18 +70,25 @@ class ReferItTrainingConfig:
     max_test_queries: int | None = None
     make_cosal_data: int | None = None
     cosal_size: tuple = (96, 128)
+    make_scene_data: int | None = None
+    scene_sides: tuple = (64, 128)
+    blank_text: bool = False
 
     @classmethod
     def from_args(cls, args):
         """The config of parsed `add_referit_training_arguments` flags."""
         height, width = (int(side) for side in args.cosal_size.split("x"))
+        low, high = (int(side) for side in args.scene_sides.split(","))
         return cls(
             data_dir=args.data_dir,
             preset=args.preset,
             encoder_weights=args.encoder_weights,
+            max_steps=args.max_steps,
+            spatial_features=args.spatial_features,
             epochs=args.epochs,
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
+            cosine_decay=args.cosine_decay,
             temperature_decay=args.temperature_decay,
             object_weight=args.object_weight,
             strategy=args.strategy,
@@ -76,6 +98,9 @@ class ReferItTrainingConfig:
             max_test_queries=args.max_test_queries,
             make_cosal_data=args.make_cosal_data,
             cosal_size=(height, width),
+            make_scene_data=args.make_scene_data,
+            scene_sides=(low, high),
+            blank_text=args.blank_text,
         )
 
     def __post_init__(self):
@@ -83,9 +108,16 @@ class ReferItTrainingConfig:
 
     def overrides(self):
         """The `ReferItSegmenter.from_preset` overrides of this run."""
-        if self.encoder_weights:
-            return {"encoder_weights": self.encoder_weights}
-        return {}
+        overrides = {
+            "encoder_weights": self.encoder_weights,
+            "max_steps": self.max_steps,
+            "spatial_features": self.spatial_features,
+        }
+        return {
+            name: value
+            for name, value in overrides.items()
+            if value is not None
+        }
 
 
 def add_referit_training_arguments(parser, presets):
@@ -99,11 +131,31 @@ def add_referit_training_arguments(parser, presets):
     """
     defaults = ReferItTrainingConfig(data_dir=None)
     parser.add_argument("--data-dir", help="a ReferIt-format folder")
-    parser.add_argument(
+    synthetic = parser.add_mutually_exclusive_group()
+    synthetic.add_argument(
         "--make-cosal-data",
         type=int,
         metavar="N",
         help="first write N CoSaL scenes as a ReferIt folder in --data-dir",
+    )
+    synthetic.add_argument(
+        "--make-scene-data",
+        type=int,
+        metavar="N",
+        help="first write N synthetic referring scenes "
+        "(referit.write_referring_scenes) as a ReferIt folder in --data-dir",
+    )
+    parser.add_argument(
+        "--scene-sides",
+        default=",".join(str(side) for side in defaults.scene_sides),
+        metavar="MIN,MAX",
+        help="image side range of --make-scene-data (default: 64,128)",
+    )
+    parser.add_argument(
+        "--blank-text",
+        action="store_true",
+        help="train and score with empty expressions (the text-blanked "
+        "baseline)",
     )
     parser.add_argument(
         "--cosal-size",
@@ -117,6 +169,17 @@ def add_referit_training_arguments(parser, presets):
     parser.add_argument(
         "--encoder-weights",
         help="initial weights of referit_paper's VGG-16, e.g. imagenet",
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        help="the number of fusion steps T (default: the preset's)",
+    )
+    parser.add_argument(
+        "--spatial-features",
+        action=argparse.BooleanOptionalAction,
+        help="append each cell's position to referit_small's image "
+        "features (default: the preset's)",
     )
     add_fit_arguments(parser, defaults)
     parser.add_argument(

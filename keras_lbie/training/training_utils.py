@@ -118,3 +118,24 @@ def jit_compile_layer(layer):
     config and weights are unchanged, so it saves and loads as before.
     """
     layer.call = tf.function(layer.call, jit_compile=True)
+
+
+def learning_rate(rate, cosine_decay, steps):
+    """Adam's learning rate: `rate`, or cosine-decayed to 0 over `steps`."""
+    if not cosine_decay:
+        return rate
+    return keras.optimizers.schedules.CosineDecay(rate, steps)
+
+
+def object_weighting(object_weight):
+    """`(x, y)` → `(x, y, w)`: object pixels weigh `object_weight`, else 1.
+
+    Objects cover a few percent of an image; weighting them keeps a model
+    from settling on "background everywhere".
+    """
+
+    def weigh(x, y):
+        weights = tf.where(y > 0, float(object_weight), 1.0)
+        return x, y, weights
+
+    return weigh

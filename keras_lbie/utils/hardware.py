@@ -2,6 +2,9 @@
 
 # /proc/cpuinfo flags of native bf16 matrix arithmetic on x86.
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+# The prefixes of the flags that set a machine's arithmetic speed, which
+# speed reports quote.
+VECTOR_FLAG_PREFIXES = ("avx2", "avx512", "amx")
 
 
 def cpu_flags():
@@ -10,6 +13,13 @@ def cpu_flags():
         if line.startswith("flags"):
             return set(line.split(":", 1)[1].split())
     return set()
+
+
+def vector_flags():
+    """The sorted AVX2, AVX-512 and AMX flags of the CPU, for speed reports."""
+    return sorted(
+        flag for flag in cpu_flags() if flag.startswith(VECTOR_FLAG_PREFIXES)
+    )
 
 
 def bf16_native():

@@ -4,13 +4,11 @@ import argparse
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.training import CoSaLTrainingConfig
 from keras_lbie.training import add_training_arguments
 from keras_lbie.training import cosal_train_splits
-from keras_lbie.training.cosal_training import _object_weighting
 
 
 def parse(*argv, default_preset="cosal_paper"):
@@ -76,13 +74,6 @@ def test_augmentation_and_relation_flags():
 
     assert sentences(data["text"][0]) == sentences(plain["text"][0])
     assert not np.array_equal(data["shape_map"], plain["shape_map"])
-
-
-def test_object_weight_weighs_shape_pixels():
-    weigh = _object_weighting(4.0)
-    labels = np.array([[[0, 3], [1, 0]]], "uint8")
-    _, _, weights = weigh({}, tf.constant(labels))
-    np.testing.assert_array_equal(weights, [[[1.0, 4.0], [4.0, 1.0]]])
 
 
 def test_default_overrides_hold_only_the_seed():

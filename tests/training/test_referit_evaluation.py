@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 import tempfile
@@ -10,6 +11,7 @@ from keras_lbie.models import ReferItSegmenter
 from keras_lbie.models import tokenize_dataset
 from keras_lbie.tokenizers import ReferItTokenizer
 from keras_lbie.training import PAPER_TABLE3
+from keras_lbie.training import category_oracle_prediction
 from keras_lbie.training import evaluate_referit
 from keras_lbie.training import evaluate_referit_predictions
 from keras_lbie.training import format_table3
@@ -144,3 +146,68 @@ class ReferItEvaluationTest(TestCase):
         self.assertIn("| 27.90% |", lines[3])
         self.assertTrue(lines[3].endswith("| 50.09% |"))
         self.assertEqual(lines[4], "| ours" + " | not run" * 6 + " |")
+
+
+class CategoryOracleTest(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = os.path.join(tempfile.mkdtemp(), "scenes")
+        referit.write_referring_scenes(cls.root, 12, seed=1)
+        with open(os.path.join(cls.root, referit.OBJECTS_FILE)) as file:
+            cls.objects = json.load(file)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(os.path.dirname(cls.root), ignore_errors=True)
+        super().tearDownClass()
+
+    def test_predicts_every_object_of_the_category(self):
+        predict = category_oracle_prediction(self.root)
+        ious, unique = [], []
+        for example in referit.load_index(self.root, "test").examples:
+            items = self.objects[example.image_id]
+            category = next(
+                item["category"]
+                for item in items
+                if item["query_id"] == example.query_id
+            )
+            same = [item for item in items if item["category"] == category]
+            prediction = predict(example)
+            self.assertEqual(
+                prediction.sum(), sum(item["area"] for item in same)
+            )
+            truth = referit.load_mask(example.mask_path)
+            self.assertTrue(np.all(prediction[truth]))
+            ious.append(truth.sum() / prediction.sum())
+            unique.append(len(same) == 1)
+        self.assertIn(True, unique)
+        self.assertIn(False, unique)
+        values = evaluate_referit_predictions(self.root, "test", predict)
+        self.assertAllClose(values["mean_iou"], np.mean(ious))
+        self.assertAllClose(
+            values["precision@0.5"], np.mean(np.array(ious) >= 0.5)
+        )
+
+    def test_errors_name_the_objects_file(self):
+        other = os.path.join(self.get_temp_dir(), "no_objects")
+        shutil.copytree(self.root, other)
+        path = os.path.join(other, referit.OBJECTS_FILE)
+        with open(path, "w") as file:
+            json.dump({}, file)
+        example = referit.load_index(other, "test").examples[0]
+        with self.assertRaisesRegex(ValueError, "referit_objects.json"):
+            category_oracle_prediction(other)(example)
+        os.remove(path)
+        with self.assertRaisesRegex(FileNotFoundError, "referit_objects"):
+            category_oracle_prediction(other)
+
+    def test_blank_text_scores_a_segmenter(self):
+        vocabulary = referit.load_index(self.root, "test").vocabulary
+        segmenter = ReferItSegmenter.from_preset(
+            "referit_small", vocabulary=vocabulary, image_size=32
+        )
+        values = evaluate_referit(
+            segmenter, self.root, "test", max_queries=6, blank_text=True
+        )
+        self.assertEqual(values["num_queries"], 6)

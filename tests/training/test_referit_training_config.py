@@ -39,6 +39,40 @@ def test_flags_map_to_fields_and_overrides():
     assert config.overrides() == {"encoder_weights": "imagenet"}
 
 
+def test_model_flags_become_preset_overrides():
+    config = ReferItTrainingConfig.from_args(parse("--data-dir", "d"))
+    assert config.overrides() == {}
+    config = ReferItTrainingConfig.from_args(
+        parse("--data-dir", "d", "--max-steps", "1", "--spatial-features")
+    )
+    assert config.overrides() == {"max_steps": 1, "spatial_features": True}
+    config = ReferItTrainingConfig.from_args(
+        parse("--data-dir", "d", "--no-spatial-features")
+    )
+    assert config.overrides() == {"spatial_features": False}
+
+
 def test_unknown_preset_is_a_usage_error():
     with pytest.raises(SystemExit):
         parse("--data-dir", "d", "--preset", "nope")
+
+
+def test_scene_and_blank_text_flags():
+    config = ReferItTrainingConfig.from_args(
+        parse(
+            "--data-dir", "d", "--make-scene-data", "20",
+            "--scene-sides", "48,96", "--blank-text",
+        )
+    )  # fmt: skip
+    assert config.make_scene_data == 20
+    assert config.scene_sides == (48, 96)
+    assert config.blank_text
+    assert config.make_cosal_data is None
+
+
+def test_one_synthetic_set_at_a_time():
+    with pytest.raises(SystemExit):
+        parse(
+            "--data-dir", "d", "--make-scene-data", "2",
+            "--make-cosal-data", "2",
+        )  # fmt: skip

@@ -34,7 +34,13 @@ Public API:
 - `ReferItIndex`, `ReferItExample`: what `load_index` returns.
 - `write_referit_format(out_dir, num_images, seed=0, ...)`: writes CoSaL
   scenes as a ReferIt-format folder, for tests and offline runs.
-- Constants: `SPLITS`, `MASK_KEY`, `VOCABULARY_FILE`, `DEFAULT_IMAGE_SIZE`.
+- `write_referring_scenes(out_dir, num_images, seed=0, ...)`: writes
+  synthetic scenes of varied sizes with overlapping shapes on textured
+  backgrounds and unambiguous referring expressions (category, colour,
+  size, position, relation), plus `OBJECTS_FILE`, every object's category
+  and colour (for the category-only oracle), and `SOURCE_FILE`.
+- Constants: `SPLITS`, `MASK_KEY`, `VOCABULARY_FILE`, `DEFAULT_IMAGE_SIZE`,
+  `OBJECTS_FILE`, `SOURCE_FILE`.
 
 Preprocessing follows text_objseg's `resize_and_pad`: the image is scaled by
 `min(S / height, S / width)` (S = `image_size`) to `round(height * scale)` ×
@@ -61,6 +67,9 @@ from keras_lbie.datasets.referit.layout import query_file
 from keras_lbie.datasets.referit.masks import MASK_KEY
 from keras_lbie.datasets.referit.masks import load_mask
 from keras_lbie.datasets.referit.pipeline import as_dataset
+from keras_lbie.datasets.referit.referring_scenes import OBJECTS_FILE
+from keras_lbie.datasets.referit.referring_scenes import SOURCE_FILE
+from keras_lbie.datasets.referit.referring_scenes import write_referring_scenes
 from keras_lbie.datasets.referit.synthetic import write_referit_format
 
 __all__ = [
@@ -68,6 +77,8 @@ __all__ = [
     "DEFAULT_IMAGE_SIZE",
     "IMSIZE_FILE",
     "MASK_KEY",
+    "OBJECTS_FILE",
+    "SOURCE_FILE",
     "SPLITS",
     "VOCABULARY_FILE",
     "ReferItExample",
@@ -80,4 +91,5 @@ __all__ = [
     "resize_geometry",
     "unpad_and_resize",
     "write_referit_format",
+    "write_referring_scenes",
 ]

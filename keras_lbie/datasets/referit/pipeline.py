@@ -28,6 +28,7 @@ def as_dataset(
     drop_remainder=False,
     vocabulary_file=None,
     check_masks=False,
+    blank_text=False,
 ):
     """Batches a ReferIt split for training and evaluation.
 
@@ -56,6 +57,9 @@ def as_dataset(
         drop_remainder: bool, drop a last, smaller batch.
         vocabulary_file: passed to `load_index`.
         check_masks: passed to `load_index`.
+        blank_text: bool, replace every expression with the empty string
+            (a model trained and scored so shows what the image alone
+            gives).
 
     Returns:
         A `tf.data.Dataset` of `(x, y)`, or `(x, y, meta)` with
@@ -89,11 +93,14 @@ def as_dataset(
         ("shuffle", shuffle),
         ("with_meta", with_meta),
         ("drop_remainder", drop_remainder),
+        ("blank_text", blank_text),
     ):
         check_bool(value, name)
     check_seed(seed)
     index = load_index(root, split, vocabulary_file, check_masks)
     columns = _columns(index.examples, image_size)
+    if blank_text:
+        columns["text"] = np.full_like(columns["text"], "")
     dataset = tf.data.Dataset.from_tensor_slices(columns)
     if shuffle:
         # Shuffling file names, not decoded examples, keeps the buffer tiny

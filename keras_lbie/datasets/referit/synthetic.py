@@ -1,22 +1,13 @@
 """CoSaL scenes written in ReferIt's file layout, for tests and offline runs."""
 
-import json
-import os
-
 import numpy as np
-import scipy.io
-from PIL import Image
 
 from keras_lbie.datasets import cosal
-from keras_lbie.datasets.referit.layout import BBOX_FILE
-from keras_lbie.datasets.referit.layout import IMAGE_DIR
-from keras_lbie.datasets.referit.layout import IMSIZE_FILE
-from keras_lbie.datasets.referit.layout import MASK_DIR
-from keras_lbie.datasets.referit.layout import VOCABULARY_FILE
-from keras_lbie.datasets.referit.layout import imlist_file
-from keras_lbie.datasets.referit.layout import query_file
-from keras_lbie.datasets.referit.masks import MASK_KEY
-from keras_lbie.tokenizers.referit_tokenizer import SPECIAL_TOKENS
+from keras_lbie.datasets.referit.writing import Annotations
+from keras_lbie.datasets.referit.writing import check_fractions
+from keras_lbie.datasets.referit.writing import check_jpeg_quality
+from keras_lbie.datasets.referit.writing import draw_splits
+from keras_lbie.datasets.referit.writing import write_annotations
 from keras_lbie.utils.validation import check_path
 from keras_lbie.utils.validation import check_positive_int
 
@@ -96,33 +87,23 @@ def write_referit_format(
             f"by {cosal.GRID_SIZE}. Received: {scene_size}"
         )
     height, width = _written_size(image_size, scene_size)
-    _check_fractions(val_fraction, test_fraction)
-    check_positive_int(jpeg_quality, "jpeg_quality")
-    if jpeg_quality > 100:
-        raise ValueError(
-            f"`jpeg_quality` must be in 1..100. Received: {jpeg_quality}"
-        )
+    check_fractions(val_fraction, test_fraction)
+    check_jpeg_quality(jpeg_quality)
     scenes = cosal.generate(
         num_images, num_colors=num_colors, image_size=scene_size, seed=seed
     )
     rng = np.random.default_rng(seed)
     image_ids = [str(i + 1) for i in range(num_images)]
-    splits = _draw_splits(rng, image_ids, val_fraction, test_fraction)
-    for folder in (IMAGE_DIR, MASK_DIR):
-        os.makedirs(os.path.join(out_dir, folder), exist_ok=True)
+    splits = draw_splits(rng, image_ids, val_fraction, test_fraction)
     rows = (np.arange(height) * scene_size) // height
     cols = (np.arange(width) * scene_size) // width
-    annotations = {"imsize": {}, "bbox": {}, "imcrop": {}, "queries": {}}
+    annotations = Annotations(out_dir, jpeg_quality)
     for i, image_id in enumerate(image_ids):
-        image = scenes["target"][i][rows[:, None], cols]
-        Image.fromarray(image).save(
-            os.path.join(out_dir, IMAGE_DIR, f"{image_id}.jpg"),
-            quality=jpeg_quality,
-            subsampling=0,
+        annotations.add_image(
+            image_id, scenes["target"][i][rows[:, None], cols]
         )
         shape_map = scenes["shape_map"][i][rows[:, None], cols]
         _write_objects(
-            out_dir,
             image_id,
             shape_map,
             scenes["tile_shapes"][i],
@@ -130,8 +111,10 @@ def write_referit_format(
             rng,
             annotations,
         )
-        annotations["imsize"][f"{image_id}.jpg"] = [width, height]
-    _write_annotations(out_dir, splits, annotations)
+    words = list(_TEMPLATE_WORDS)
+    for name in cosal.SHAPE_NAMES + cosal.COLOR_NAMES:
+        words += name.split()
+    write_annotations(out_dir, splits, annotations, words)
     return out_dir
 
 
@@ -157,65 +140,23 @@ def _written_size(image_size, scene_size):
     return height, width
 
 
-def _check_fractions(val_fraction, test_fraction):
-    for name, value in (
-        ("val_fraction", val_fraction),
-        ("test_fraction", test_fraction),
-    ):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"`{name}` must be a float. Received: {value!r}")
-        if value < 0:
-            raise ValueError(f"`{name}` must be >= 0. Received: {value}")
-    if val_fraction + test_fraction > 1:
-        raise ValueError(
-            "`val_fraction` + `test_fraction` must be <= 1. Received: "
-            f"{val_fraction} + {test_fraction}"
-        )
-
-
-def _draw_splits(rng, image_ids, val_fraction, test_fraction):
-    """Returns split name → sorted image ids."""
-    order = [image_ids[k] for k in rng.permutation(len(image_ids))]
-    num_test = int(round(len(order) * test_fraction))
-    num_val = int(round(len(order) * val_fraction))
-    drawn = {
-        "test": order[:num_test],
-        "val": order[num_test : num_test + num_val],
-        "train": order[num_test + num_val :],
-    }
-    drawn["trainval"] = drawn["train"] + drawn["val"]
-    return {split: sorted(ids, key=int) for split, ids in drawn.items()}
-
-
 def _write_objects(
-    out_dir, image_id, shape_map, tile_shapes, tile_colors, rng, annotations
+    image_id, shape_map, tile_shapes, tile_colors, rng, annotations
 ):
     """Writes the masks of one scene and records its boxes and expressions."""
     names = [cosal.SHAPE_NAMES[s - 1] for s in tile_shapes.tolist()]
     colours = [cosal.COLOR_NAMES[c - 1] for c in tile_colors.tolist()]
-    query_ids = []
     for tile, shape_id in enumerate(tile_shapes.tolist()):
-        query_id = f"{image_id}_{tile + 1}"
-        on_object = shape_map == shape_id
-        scipy.io.savemat(
-            os.path.join(out_dir, MASK_DIR, f"{query_id}.mat"),
-            {MASK_KEY: np.where(on_object, 0, 1).astype(np.uint8)},
-            do_compression=True,
+        annotations.add_object(
+            image_id,
+            f"{image_id}_{tile + 1}",
+            shape_map == shape_id,
+            [
+                f"the {colours[tile]} {names[tile]}",
+                f"the {names[tile]}",
+                _relational_expression(rng, tile, names),
+            ],
         )
-        ys, xs = np.nonzero(on_object)
-        annotations["bbox"][query_id] = [
-            int(xs.min()),
-            int(ys.min()),
-            int(xs.max()),
-            int(ys.max()),
-        ]
-        annotations["queries"][query_id] = [
-            f"the {colours[tile]} {names[tile]}",
-            f"the {names[tile]}",
-            _relational_expression(rng, tile, names),
-        ]
-        query_ids.append(query_id)
-    annotations["imcrop"][f"{image_id}.jpg"] = query_ids
 
 
 def _relational_expression(rng, tile, names):
@@ -228,35 +169,3 @@ def _relational_expression(rng, tile, names):
     ]
     relation, neighbour = options[rng.integers(len(options))]
     return f"the shape {relation} the {names[neighbour]}"
-
-
-def _write_annotations(out_dir, splits, annotations):
-    def dump(name, data):
-        with open(os.path.join(out_dir, name), "w", encoding="utf-8") as file:
-            json.dump(data, file, indent=0)
-
-    dump(IMSIZE_FILE, annotations["imsize"])
-    dump(BBOX_FILE, annotations["bbox"])
-    dump("referit_imcrop.json", annotations["imcrop"])
-    for split, image_ids in splits.items():
-        dump(
-            query_file(split),
-            {
-                query_id: annotations["queries"][query_id]
-                for image_id in image_ids
-                for query_id in annotations["imcrop"][f"{image_id}.jpg"]
-            },
-        )
-        with open(
-            os.path.join(out_dir, imlist_file(split)), "w", encoding="utf-8"
-        ) as file:
-            file.writelines(f"{image_id}\n" for image_id in image_ids)
-    words = set(_TEMPLATE_WORDS)
-    for name in cosal.SHAPE_NAMES + cosal.COLOR_NAMES:
-        words.update(name.split())
-    with open(
-        os.path.join(out_dir, VOCABULARY_FILE), "w", encoding="utf-8"
-    ) as file:
-        file.writelines(
-            f"{word}\n" for word in SPECIAL_TOKENS + tuple(sorted(words))
-        )

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_lbie.layers.spatial_features import SpatialFeatures
 from keras_lbie.models.image_segmenter_backbone import conv_encoder_layers
 from keras_lbie.utils.validation import check_positive_int
 from keras_lbie.utils.validation import check_positive_ints
@@ -32,7 +33,10 @@ class _VGGPreprocessing(keras.layers.Layer):
 
 
 def vgg16_image_encoder(
-    image_size=512, weights=None, output_layer="block5_pool"
+    image_size=512,
+    weights=None,
+    output_layer="block5_pool",
+    spatial_features=False,
 ):
     """VGG-16 convolutional features from raw RGB images (paper Sec. 4.2).
 
@@ -53,6 +57,8 @@ def vgg16_image_encoder(
         output_layer: the name of the VGG-16 layer whose output is the
             feature map, one of `VGG16_LAYERS` (e.g. "block4_pool" for
             stride 16).
+        spatial_features: bool, append the 8 `SpatialFeatures` channels
+            (each cell's position, as text_objseg's) to the feature map.
 
     Returns:
         A functional `keras.Model` named "image_encoder", `(batch,
@@ -83,11 +89,13 @@ def vgg16_image_encoder(
         vgg.inputs, vgg.get_layer(output_layer).output, name="vgg16"
     )
     image = keras.Input((image_size, image_size, 3), name="image")
-    x = _VGGPreprocessing(name="vgg_preprocessing")(image)
-    return keras.Model(image, features(x), name="image_encoder")
+    x = features(_VGGPreprocessing(name="vgg_preprocessing")(image))
+    return _encoder_model(image, x, spatial_features)
 
 
-def conv_image_encoder(image_size, encoder_filters, pool_every=2):
+def conv_image_encoder(
+    image_size, encoder_filters, pool_every=2, spatial_features=False
+):
     """A small VGG-like encoder from raw RGB images, for CPU-sized models.
 
     Pixels are rescaled by 1/255, then the CoSaL encoder's layers (paper
@@ -98,11 +106,15 @@ def conv_image_encoder(image_size, encoder_filters, pool_every=2):
         image_size: positive int, the height and width of input images.
         encoder_filters: non-empty sequence of positive ints.
         pool_every: positive int.
+        spatial_features: bool, append the 8 `SpatialFeatures` channels
+            (each cell's position, as text_objseg's) to the feature map:
+            expressions that name places ("the left one") need them.
 
     Returns:
         A functional `keras.Model` named "image_encoder", `(batch,
         image_size, image_size, 3)` → `(batch, image_size / s, image_size
-        / s, encoder_filters[-1])`, `s = 2 ** (len(encoder_filters) //
+        / s, encoder_filters[-1])` (8 more channels with
+        `spatial_features`), `s = 2 ** (len(encoder_filters) //
         pool_every)`.
 
     Example:
@@ -117,4 +129,14 @@ def conv_image_encoder(image_size, encoder_filters, pool_every=2):
     x = keras.layers.Rescaling(1 / 255.0, name="image_rescaling")(image)
     for layer in conv_encoder_layers(encoder_filters, pool_every):
         x = layer(x)
-    return keras.Model(image, x, name="image_encoder")
+    return _encoder_model(image, x, spatial_features)
+
+
+def _encoder_model(image, features, spatial_features):
+    if not isinstance(spatial_features, bool):
+        raise TypeError(
+            f"`spatial_features` must be a bool. Received: {spatial_features!r}"
+        )
+    if spatial_features:
+        features = SpatialFeatures(name="spatial_features")(features)
+    return keras.Model(image, features, name="image_encoder")

@@ -87,6 +87,7 @@ PRESETS = {
         "encoder": {
             "encoder_filters": (8, 8, 16, 16, 32, 32),
             "pool_every": 2,
+            "spatial_features": False,
         },
         "config": _REFERIT_SMALL,
         "weights": None,

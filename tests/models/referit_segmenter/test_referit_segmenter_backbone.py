@@ -101,6 +101,19 @@ class ReferItSegmenterBackboneTest(TestCase):
         with self.assertRaisesRegex(TypeError, "encoder_weights"):
             vgg16_image_encoder(64, weights=1)
 
+    def test_encoders_append_spatial_features(self):
+        vgg = vgg16_image_encoder(
+            64, output_layer="block4_pool", spatial_features=True
+        )
+        self.assertEqual(vgg.output.shape, (None, 4, 4, 520))
+        encoder = conv_image_encoder(16, (3, 4), spatial_features=True)
+        self.assertEqual(encoder.output.shape, (None, 8, 8, 12))
+        features = encoder(np.zeros((2, 16, 16, 3), "float32"))
+        # The last two channels are the cells' height and width.
+        self.assertAllClose(features[..., -2:], np.full((2, 8, 8, 2), 1 / 8))
+        with self.assertRaisesRegex(TypeError, "spatial_features"):
+            conv_image_encoder(16, (3,), spatial_features="yes")
+
     def test_config_round_trip(self):
         backbone = tiny_backbone(termination_mode="expected")
         config = self.assert_config_round_trip(backbone, TINY)
