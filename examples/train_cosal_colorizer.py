@@ -38,6 +38,10 @@ import keras
 from keras_lbie.callbacks import ColorizationSamples
 from keras_lbie.datasets import cosal_colorization
 from keras_lbie.models import LBIEColorizerGAN
+from keras_lbie.training import distribution_strategy
+from keras_lbie.training import fit
+from keras_lbie.training.cosal_training_config import add_strategy_arguments
+from keras_lbie.training.distribution import check_batch_size
 
 # Seeds of the splits: disjoint random streams.
 TRAIN_SEED = 0
@@ -85,6 +89,7 @@ def parse_args(argv=None):
         help="weight of an L2 term (not in the paper; see LBIEColorizerGAN)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    add_strategy_arguments(parser)
     add_verbose_argument(parser)
     return parser.parse_args(argv)
 
@@ -121,6 +126,9 @@ class ValidationAccuracy(keras.callbacks.Callback):
 
 def main(argv=None):
     args = parse_args(argv)
+    # Before any TensorFlow op: `--replicas` splits the CPU.
+    strategy = distribution_strategy(args.strategy, args.replicas)
+    check_batch_size(args.batch_size, strategy)
     keras.utils.set_random_seed(args.seed)
     os.makedirs(args.output_dir, exist_ok=True)
     splits = {
@@ -136,22 +144,23 @@ def main(argv=None):
             ("test", args.test, TEST_SEED),
         )
     }
-    gan = LBIEColorizerGAN.from_preset(
-        "cosal_colorizer",
-        gan_weight=args.gan_weight,
-        l1_weight=args.l1_weight,
-        l2_weight=args.l2_weight,
-        load_weights=False,
-        max_words=args.max_words,
-    )
-    gan.compile(
-        g_optimizer=keras.optimizers.Adam(
-            args.g_learning_rate, beta_1=0.5, epsilon=args.adam_epsilon
-        ),
-        d_optimizer=keras.optimizers.Adam(
-            args.d_learning_rate, beta_1=0.5, epsilon=args.adam_epsilon
-        ),
-    )
+    with strategy.scope():
+        gan = LBIEColorizerGAN.from_preset(
+            "cosal_colorizer",
+            gan_weight=args.gan_weight,
+            l1_weight=args.l1_weight,
+            l2_weight=args.l2_weight,
+            load_weights=False,
+            max_words=args.max_words,
+        )
+        gan.compile(
+            g_optimizer=keras.optimizers.Adam(
+                args.g_learning_rate, beta_1=0.5, epsilon=args.adam_epsilon
+            ),
+            d_optimizer=keras.optimizers.Adam(
+                args.d_learning_rate, beta_1=0.5, epsilon=args.adam_epsilon
+            ),
+        )
     colorizer = gan.generator
     train = colorizer.tokenize_dataset(
         cosal_colorization.as_dataset(
@@ -176,7 +185,7 @@ def main(argv=None):
         ),
     ]
     start = time.perf_counter()
-    gan.fit(train, epochs=args.epochs, callbacks=callbacks, verbose=2)
+    fit(gan, train, epochs=args.epochs, callbacks=callbacks, verbose=2)
     minutes = (time.perf_counter() - start) / 60.0
     colorizer.backbone.save_weights(
         os.path.join(args.output_dir, "colorizer.weights.h5")
@@ -186,6 +195,8 @@ def main(argv=None):
         {
             "arguments": vars(args),
             "steps": int(gan.optimizer.iterations.numpy()),
+            "strategy": args.strategy,
+            "replicas": strategy.num_replicas_in_sync,
             "training_minutes": minutes,
         }
     )

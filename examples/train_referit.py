@@ -89,6 +89,7 @@ from keras_lbie.models import available_referit_presets
 from keras_lbie.training import ReferItTrainingConfig
 from keras_lbie.training import add_referit_training_arguments
 from keras_lbie.training import benchmark_referit_paper
+from keras_lbie.training import distribution_strategy
 from keras_lbie.training import evaluate_referit_baselines
 from keras_lbie.training import evaluate_referit_run
 from keras_lbie.training import train_referit
@@ -141,8 +142,10 @@ def main(argv=None):
         return benchmark_referit_paper(
             args.benchmark_image_size, args.benchmark_output
         )
-    keras.utils.set_random_seed(args.seed)
     config = ReferItTrainingConfig.from_args(args)
+    # Before any TensorFlow op: `--replicas` splits the CPU.
+    strategy = distribution_strategy(config.strategy, config.replicas)
+    keras.utils.set_random_seed(args.seed)
     try:
         if config.make_cosal_data:
             write_cosal_referit_data(config)
@@ -154,7 +157,9 @@ def main(argv=None):
         results = evaluate_referit_baselines(config)
         write_referit_results(results, args.results, config.data_dir)
         return results
-    segmenter, training = train_referit(config, args.output_dir)
+    segmenter, training = train_referit(
+        config, args.output_dir, strategy=strategy
+    )
     results = evaluate_referit_run(config, segmenter)
     results["training"] = training
     write_referit_results(results, args.results, config.data_dir)

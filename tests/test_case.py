@@ -83,19 +83,30 @@ def _symbolic_input(name, value):
     )
 
 
-def two_replica_strategy():
+# The all-reductions of `MirroredStrategy` a test session can share: one
+# through a device, and an all-reduce across the devices (as on GPUs).
+CROSS_DEVICE_OPS = {
+    "reduction_to_one_device": tf.distribute.ReductionToOneDevice,
+    "hierarchical_copy": tf.distribute.HierarchicalCopyAllReduce,
+}
+
+
+def two_replica_strategy(cross_device_ops=None):
     """A `MirroredStrategy` over the two logical CPUs of `conftest.py`.
 
-    Reduces through one device rather than with collective ops: collectives
-    of the several strategies a test session creates share instance keys and
-    can abort each other ("Shape mismatch in the collective instance").
+    Reduces through one device unless `cross_device_ops` says otherwise:
+    collectives of the several strategies a test session creates share
+    instance keys and can abort each other ("Shape mismatch in the
+    collective instance"), so tests of collective all-reduce run in a
+    process of their own.
     """
     devices = tf.config.list_logical_devices("CPU")
     if len(devices) < 2:
         raise RuntimeError("tests/conftest.py must split the CPU in two")
     return tf.distribute.MirroredStrategy(
         [device.name for device in devices[:2]],
-        cross_device_ops=tf.distribute.ReductionToOneDevice(),
+        cross_device_ops=cross_device_ops
+        or tf.distribute.ReductionToOneDevice(),
     )
 
 
@@ -447,6 +458,8 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
         global_batch_size=4,
         learning_rate=0.1,
         atol=1e-5,
+        cross_device_ops=None,
+        drop_remainder=True,
     ):
         """Checks 2-replica `MirroredStrategy` training equals 1 device.
 
@@ -454,10 +467,13 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
         an uncompiled model; both copies start from the same weights and are
         trained with SGD for `steps` steps at the same global batch size. The
         model must be deterministic in training (no per-replica noise).
+        `cross_device_ops` (default `ReductionToOneDevice`) all-reduces the
+        replicas' gradients; `drop_remainder=False` keeps a last batch that
+        may split unevenly over the replicas.
         """
         strategies = [
             tf.distribute.OneDeviceStrategy("/cpu:0"),
-            two_replica_strategy(),
+            two_replica_strategy(cross_device_ops),
         ]
         initial_weights = None
         trained = []
@@ -472,7 +488,7 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
             model.set_weights(initial_weights)
             dataset = (
                 tf.data.Dataset.from_tensor_slices((x, y))
-                .batch(global_batch_size, drop_remainder=True)
+                .batch(global_batch_size, drop_remainder=drop_remainder)
                 .take(steps)
             )
             model.fit(dataset, epochs=1, verbose=0, shuffle=False)

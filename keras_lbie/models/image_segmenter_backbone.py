@@ -11,6 +11,7 @@ from keras_lbie.losses.expected_step_cross_entropy import (
 from keras_lbie.losses.pixel_cross_entropy import PixelCrossEntropy
 from keras_lbie.losses.pixel_cross_entropy import image_sample_weight
 from keras_lbie.models.backbone import Backbone
+from keras_lbie.utils.replicas import global_batch_share
 from keras_lbie.utils.validation import check_batched_ids
 from keras_lbie.utils.validation import check_bool
 from keras_lbie.utils.validation import check_image
@@ -234,6 +235,10 @@ class ImageSegmenterBackbone(Backbone):
                     labels, y_pred["logits"], image_sample_weight(sample_weight)
                 )
             ]
+        # Sum over the global batch, whichever way it splits over replicas.
+        losses[0] = losses[0] * global_batch_share(
+            ops.shape(labels)[0], losses[0].dtype
+        )
         # Regularisation losses, scaled for distribution as Keras does.
         losses += [
             self._aggregate_additional_loss(loss)

@@ -1,6 +1,9 @@
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from keras_lbie.tokenizers.referit_tokenizer import ReferItTokenizer
 from keras_lbie.tokenizers.sentence_tokenizer import SentenceTokenizer
@@ -336,6 +339,8 @@ class Task(keras.Model):
         return super().evaluate(x, y, *args, **kwargs)
 
     def fit(self, x=None, y=None, *args, **kwargs):
+        if self.distribute_strategy.num_replicas_in_sync > 1:
+            return self._fit_on_token_ids(x, y, *args, **kwargs)
         x, y = self._checked_data(x, y)
         validation_data = kwargs.get("validation_data")
         if isinstance(validation_data, tf.data.Dataset):
@@ -348,6 +353,32 @@ class Task(keras.Model):
                 *validation_data[2:],
             )
         return super().fit(x, y, *args, **kwargs)
+
+    def _fit_on_token_ids(self, x, y=None, *args, **kwargs):
+        """`fit` under several replicas: the backbone, on token ids.
+
+        String tensors cannot be split over replicas, so the text of the
+        `tf.data` pipeline is tokenized in it (`tokenize_dataset`, as
+        keras-hub maps a preprocessor over the dataset) and the backbone,
+        which holds this model's weights, trains with this model's
+        `compile` arguments and optimizer.
+        """
+        if not isinstance(x, tf.data.Dataset):
+            raise ValueError(
+                "Under a strategy of several replicas, `fit` takes a "
+                "batched `tf.data.Dataset` of `({'image', 'text'}, y)`, "
+                "tokenized in the pipeline (strings cannot be split over "
+                f"replicas). Received: {type(x).__name__}"
+            )
+        if not self.compiled:
+            raise ValueError("Call `compile()` before `fit()`.")
+        compile_arguments = dict(self._compile_config.config)
+        compile_arguments["optimizer"] = self.optimizer
+        self.backbone.compile(**compile_arguments)
+        validation_data = kwargs.get("validation_data")
+        if isinstance(validation_data, tf.data.Dataset):
+            kwargs["validation_data"] = self.tokenize_dataset(validation_data)
+        return self.backbone.fit(self.tokenize_dataset(x), y, *args, **kwargs)
 
     def _numpy_inputs(self, x):
         image, texts = self.standardize_inputs(x)
@@ -401,9 +432,14 @@ class Task(keras.Model):
         inputs = {**inputs, "token_ids": token_ids}
         # `predict_on_batch` per chunk, not `predict`: the same compiled
         # step without `predict`'s data adapter and callbacks, which cost
-        # ~140 ms a call, 10x the model itself on one CoSaL image.
+        # ~140 ms a call, 10x the model itself on one CoSaL image. Under
+        # several replicas Keras's `predict_on_batch` runs the whole chunk
+        # on each and concatenates the copies: call the model instead.
+        predict = self.backbone.predict_on_batch
+        if self.backbone.distribute_strategy.num_replicas_in_sync > 1:
+            predict = functools.partial(_predict_eagerly, self.backbone)
         chunks = [
-            self.backbone.predict_on_batch(
+            predict(
                 {key: value[start : start + batch_size] for key, value in
                  inputs.items()}
             )
@@ -438,3 +474,8 @@ def deserialize_parts(config, keys):
         if isinstance(config[key], dict):
             config[key] = keras.saving.deserialize_keras_object(config[key])
     return config
+
+
+def _predict_eagerly(backbone, inputs):
+    outputs = backbone(inputs, training=False)
+    return {key: ops.convert_to_numpy(value) for key, value in outputs.items()}

@@ -3,6 +3,11 @@
 - `CoSaLTrainingConfig`: what a run trains, on which data, for how long;
   `add_training_arguments(parser, default_preset)` adds its command-line
   flags and `CoSaLTrainingConfig.from_args` reads them.
+- `distribution_strategy(name, replicas)`: the `tf.distribute` strategy
+  of `--strategy` / `--replicas` (`auto`, `one_device`, `mirrored`,
+  `multi_worker` from `TF_CONFIG`), built before any other TensorFlow op;
+  `fit(model, dataset, ...)`: Keras's `fit`, or under `multi_worker` a
+  loop of the same callbacks around `strategy.run` (`replica_fit`).
 - `train_cosal(config, output_dir, resume=False, overwrite=False)`: trains
   a preset's segmenter and evaluates it, writing `results.json` and
   weights; backed up as it goes, a killed run continues with `resume`.
@@ -34,6 +39,8 @@ _EXPORTS = {
     "CoSaLTrainingConfig": "cosal_training_config",
     "add_training_arguments": "cosal_training_config",
     "num_direct_list": "cosal_training_config",
+    "distribution_strategy": "distribution",
+    "fit": "distribution",
     "train_cosal": "cosal_training",
     "evaluate_cosal": "cosal_training",
     "metric_values": "cosal_training",

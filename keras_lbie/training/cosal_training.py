@@ -17,10 +17,12 @@ from keras_lbie.metrics import CoSaLRegionIoU
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.training.cosal_split import cosal_test_splits
 from keras_lbie.training.cosal_split import cosal_train_splits
+from keras_lbie.training.distribution import check_batch_size
+from keras_lbie.training.distribution import distribution_strategy
+from keras_lbie.training.distribution import fit
 from keras_lbie.training.epoch_record import EpochRecord
 from keras_lbie.training.training_utils import checkpoint_callback
 from keras_lbie.training.training_utils import compile_for_training
-from keras_lbie.training.training_utils import distribution_strategy
 from keras_lbie.training.training_utils import learning_rate
 from keras_lbie.training.training_utils import object_weighting
 from keras_lbie.training.training_utils import precision_policy
@@ -93,13 +95,16 @@ def train_cosal(
             `config.data_dir` holds splits of other
             sizes than the config's (an error naming both sizes).
     """
+    # First: `--replicas` configures devices TensorFlow has not set up yet.
+    strategy = distribution_strategy(config.strategy, config.replicas)
+    check_batch_size(config.batch_size, strategy)
     prepare_output_dir(output_dir, resume, overwrite)
     if config.data_dir is not None:
         _check_split_sizes(config)
     keras.utils.set_random_seed(config.seed)
     precision = resolve_precision(config.precision)
     with (
-        distribution_strategy(config.strategy).scope(),
+        strategy.scope(),
         precision_policy(precision),
     ):
         segmenter = LBIESegmenter.from_preset(
@@ -172,6 +177,7 @@ def train_cosal(
         "augmentation": config.augmentation,
         "object_weight": config.object_weight,
         "strategy": config.strategy,
+        "replicas": strategy.num_replicas_in_sync,
         "jit_compile": config.jit_compile,
         "precision": precision,
         "train_seconds": round(record.train_seconds, 1),
@@ -364,13 +370,13 @@ def _fit_from(segmenter, config, done, callbacks, verbose):
 
 
 def _fit(segmenter, config, first_step, epochs, steps, callbacks, verbose):
-    segmenter.backbone.fit(
+    fit(
+        segmenter.backbone,
         _train_dataset(config, segmenter, first_step),
         initial_epoch=first_step // _steps_per_epoch(config),
         epochs=epochs,
         steps_per_epoch=steps,
         callbacks=callbacks,
-        shuffle=False,
         verbose=verbose,
     )
 

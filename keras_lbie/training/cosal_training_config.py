@@ -9,7 +9,7 @@ import dataclasses
 
 from keras_lbie.utils.validation import check_positive_int
 
-STRATEGIES = ("one_device", "mirrored")
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker")
 TERMINATION_MODES = ("gumbel", "expected")
 PRECISIONS = ("float32", "bfloat16", "float16", "auto")
 JIT_COMPILE_MODES = (True, False, "fusion")
@@ -53,7 +53,12 @@ class CoSaLTrainingConfig:
         cosine_decay: bool, decay the learning rate to 0 over training.
         temperature_decay: float, per-step rate of the exponential Gumbel
             temperature schedule (minimum 0.5).
-        strategy: "one_device" or "mirrored".
+        strategy: one of `STRATEGIES`, the `tf.distribute` strategy
+            (`distribution_strategy`): "auto" (every local GPU, else the
+            default device), "one_device", "mirrored" or "multi_worker"
+            (the cluster of `TF_CONFIG`).
+        replicas: None, or with "mirrored" the number of GPUs (or, on a
+            host without any, of logical CPU devices) to train on.
         jit_compile: True XLA-compiles the whole training step, "fusion"
             the fusion loop alone (see `compile_for_training`), False
             nothing: the fastest real loop measured on CPU
@@ -96,7 +101,8 @@ class CoSaLTrainingConfig:
     learning_rate: float = 1e-3
     cosine_decay: bool = False
     temperature_decay: float = 1e-4
-    strategy: str = "one_device"
+    strategy: str = "auto"
+    replicas: int | None = None
     jit_compile: bool | str = False
     precision: str = "float32"
     history_examples: int = 1000
@@ -112,6 +118,7 @@ class CoSaLTrainingConfig:
             check_positive_int(self.save_every_steps, "save_every_steps")
         _check_choice(self.jit_compile, JIT_COMPILE_MODES, "jit_compile")
         _check_choice(self.precision, PRECISIONS, "precision")
+        check_strategy(self.strategy, self.replicas)
         if self.batches_per_setting < 1:
             raise ValueError(
                 f"The training split ({self.train_examples} examples over "
@@ -145,6 +152,7 @@ class CoSaLTrainingConfig:
             cosine_decay=args.cosine_decay,
             temperature_decay=args.temperature_decay,
             strategy=args.strategy,
+            replicas=args.replicas,
             jit_compile=args.jit_compile,
             precision=args.precision,
             history_examples=args.history_examples,
@@ -191,6 +199,43 @@ class CoSaLTrainingConfig:
         if not self.use_attention:
             overrides["use_attention"] = False
         return {"seed": self.seed, **overrides}
+
+
+def check_strategy(strategy, replicas=None):
+    """Raises unless `strategy` is one of `STRATEGIES` and `replicas` fits.
+
+    `replicas` is None or a positive int, and only "mirrored" takes one.
+    """
+    _check_choice(strategy, STRATEGIES, "strategy")
+    if replicas is None:
+        return
+    check_positive_int(replicas, "replicas")
+    if strategy != "mirrored":
+        raise ValueError(
+            "`replicas` applies to the strategy 'mirrored' only (the "
+            f"others choose their devices). Received: strategy={strategy!r}, "
+            f"replicas={replicas!r}"
+        )
+
+
+def add_strategy_arguments(parser, default="auto"):
+    """Adds `--strategy` and `--replicas` (see `distribution_strategy`)."""
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default=default,
+        help="auto: every local GPU, else the default device; one_device: "
+        "the first GPU, else the CPU; mirrored: every local GPU (or "
+        "--replicas logical CPUs without one); multi_worker: the cluster "
+        f"of TF_CONFIG (default: {default})",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        metavar="N",
+        help="with --strategy mirrored: train on N GPUs, or on N logical "
+        "CPU devices on a host without GPUs",
+    )
 
 
 def _check_choice(value, choices, name):
@@ -332,9 +377,9 @@ def add_fit_arguments(parser, defaults):
     """Adds the flags every training run has: how long, how fast, where.
 
     `--epochs`, `--batch-size`, `--learning-rate`, `--temperature-decay`,
-    `--strategy`, `--jit-compile` / `--jit-compile-fusion` (neither: the
-    config's default) and `--cosine-decay`, defaulting to the fields of the
-    same names of `defaults`, a training config.
+    `--strategy`, `--replicas`, `--jit-compile` / `--jit-compile-fusion`
+    (neither: the config's default) and `--cosine-decay`, defaulting to the
+    fields of the same names of `defaults`, a training config.
     """
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
@@ -348,9 +393,7 @@ def add_fit_arguments(parser, defaults):
         help="per-step rate of the exponential Gumbel temperature schedule "
         "(floor 0.5)",
     )
-    parser.add_argument(
-        "--strategy", choices=STRATEGIES, default=defaults.strategy
-    )
+    add_strategy_arguments(parser, defaults.strategy)
     jit_compile = parser.add_mutually_exclusive_group()
     jit_compile.add_argument(
         "--jit-compile",

@@ -20,6 +20,9 @@ from keras_lbie.datasets import cosal
 from keras_lbie.datasets import referit
 from keras_lbie.models import ReferItSegmenter
 from keras_lbie.tokenizers.referit_tokenizer import SPECIAL_TOKENS
+from keras_lbie.training.distribution import check_batch_size
+from keras_lbie.training.distribution import distribution_strategy
+from keras_lbie.training.distribution import fit
 from keras_lbie.training.referit_evaluation import PAPER_TABLE3
 from keras_lbie.training.referit_evaluation import category_oracle_prediction
 from keras_lbie.training.referit_evaluation import evaluate_referit
@@ -27,7 +30,6 @@ from keras_lbie.training.referit_evaluation import evaluate_referit_predictions
 from keras_lbie.training.referit_evaluation import format_table3
 from keras_lbie.training.referit_evaluation import whole_image_prediction
 from keras_lbie.training.training_utils import checkpoint_callback
-from keras_lbie.training.training_utils import distribution_strategy
 from keras_lbie.training.training_utils import learning_rate
 from keras_lbie.training.training_utils import object_weighting
 from keras_lbie.training.training_utils import temperature_callbacks
@@ -101,7 +103,7 @@ def _require_new_folder(data_dir, flag):
         )
 
 
-def train_referit(config, output_dir, verbose=2):
+def train_referit(config, output_dir, verbose=2, strategy=None):
     """Trains a preset's backbone on the folder's train split.
 
     `fit` on the tokenized `tf.data` pipeline (so the step can be
@@ -114,12 +116,17 @@ def train_referit(config, output_dir, verbose=2):
         config: a `ReferItTrainingConfig`.
         output_dir: str, the run's folder.
         verbose: `fit`'s verbosity.
+        strategy: None, or the run's `distribution_strategy` if the caller
+            made it already (before any other TensorFlow op, as
+            `config.replicas` needs).
 
     Returns:
         `(segmenter, summary)`: the trained `ReferItSegmenter` and a dict
         of the run's settings, size, time and per-epoch loss.
     """
-    strategy = distribution_strategy(config.strategy)
+    if strategy is None:
+        strategy = distribution_strategy(config.strategy, config.replicas)
+    check_batch_size(config.batch_size, strategy)
     with strategy.scope():
         segmenter = ReferItSegmenter.from_preset(
             config.preset,
@@ -159,8 +166,12 @@ def train_referit(config, output_dir, verbose=2):
         *temperature_callbacks(backbone.get_config(), config.temperature_decay),
     ]
     start = time.time()
-    history = backbone.fit(
-        train_data, epochs=config.epochs, callbacks=callbacks, verbose=verbose
+    history = fit(
+        backbone,
+        train_data,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=verbose,
     )
     train_seconds = time.time() - start
     model_path = os.path.join(output_dir, "model.keras")
@@ -183,6 +194,7 @@ def train_referit(config, output_dir, verbose=2):
         "object_weight": config.object_weight,
         "blank_text": config.blank_text,
         "strategy": config.strategy,
+        "replicas": strategy.num_replicas_in_sync,
         "jit_compile": config.jit_compile,
         "seed": config.seed,
         "train_seconds": round(train_seconds, 1),

@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 
 from keras_lbie.training.cosal_training_config import add_fit_arguments
+from keras_lbie.training.cosal_training_config import check_strategy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +34,8 @@ class ReferItTrainingConfig:
         object_weight: float, the weight of object pixels in the pixel
             loss (1: the paper's unweighted loss); objects cover about 2%
             of a CoSaL-derived image.
-        strategy: "one_device" or "mirrored".
+        strategy: one of `STRATEGIES` (see `distribution_strategy`).
+        replicas: None, or with "mirrored" the GPUs (or logical CPUs).
         jit_compile: bool, XLA-compile the training step.
         seed: int, seeds the data written, the weights and the shuffling.
         max_test_queries: None (all), or score only the first N test
@@ -61,7 +63,8 @@ class ReferItTrainingConfig:
     cosine_decay: bool = False
     temperature_decay: float = 1e-4
     object_weight: float = 1.0
-    strategy: str = "one_device"
+    strategy: str = "auto"
+    replicas: int | None = None
     jit_compile: bool = False
     seed: int = 0
     max_test_queries: int | None = None
@@ -89,6 +92,7 @@ class ReferItTrainingConfig:
             temperature_decay=args.temperature_decay,
             object_weight=args.object_weight,
             strategy=args.strategy,
+            replicas=args.replicas,
             jit_compile=args.jit_compile,
             seed=args.seed,
             max_test_queries=args.max_test_queries,
@@ -98,6 +102,9 @@ class ReferItTrainingConfig:
             scene_sides=(low, high),
             blank_text=args.blank_text,
         )
+
+    def __post_init__(self):
+        check_strategy(self.strategy, self.replicas)
 
     def overrides(self):
         """The `ReferItSegmenter.from_preset` overrides of this run."""

@@ -1,5 +1,5 @@
-"""What the CoSaL and ReferIt training runs share: strategy, precision,
-XLA, callbacks."""
+"""What the CoSaL and ReferIt training runs share: precision, XLA,
+callbacks (the strategy: `distribution.py`)."""
 
 import contextlib
 import os
@@ -23,13 +23,6 @@ PRECISION_POLICIES = {
 # where XLA beats TensorFlow's CPU kernels, unlike the convolutions
 # (benchmarks/README.md, "Where XLA helps").
 XLA_LAYERS = ("fusion",)
-
-
-def distribution_strategy(name):
-    """The `tf.distribute` strategy of a run: "mirrored" or one CPU."""
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.OneDeviceStrategy("/cpu:0")
 
 
 def checkpoint_callback(output_dir):

@@ -56,16 +56,24 @@ def test_true_tile_prediction_covers_the_objects_tile(cosal_folder):
 
 
 @pytest.mark.large
-def test_train_evaluate_and_write_results(cosal_folder, tmp_path):
+@pytest.mark.parametrize(
+    "strategy, replicas", [("auto", None), ("mirrored", 2)]
+)
+def test_train_evaluate_and_write_results(
+    cosal_folder, tmp_path, strategy, replicas
+):
     config = ReferItTrainingConfig(
         data_dir=cosal_folder.data_dir,
         epochs=1,
         batch_size=8,
+        strategy=strategy,
+        replicas=replicas,
         max_test_queries=8,
     )
     segmenter, training = train_referit(config, str(tmp_path), verbose=0)
     assert os.path.isfile(tmp_path / "model.keras")
     assert training["train_steps"] == training["steps_per_epoch"]
+    assert training["replicas"] == (replicas or 1)
     results = evaluate_referit_run(config, segmenter)
     assert set(results["test"]) == {"ours", "whole_image", "true_tile"}
     results["training"] = training

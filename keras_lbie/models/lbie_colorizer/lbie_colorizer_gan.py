@@ -10,6 +10,7 @@ from keras_lbie.models.lbie_colorizer.text_conditioned_discriminator import (
     TextConditionedDiscriminator,
 )
 from keras_lbie.models.task import deserialize_parts
+from keras_lbie.utils.replicas import global_batch_share
 from keras_lbie.utils.validation import check_input_keys
 from keras_lbie.utils.validation import check_loss_weight
 
@@ -390,6 +391,9 @@ class LBIEColorizerGAN(keras.Model):
     def train_step(self, data):
         x, ab_real, sample_weight = self._unpack(data)
         backbone = self.generator.backbone
+        # Gradients of the global batch's sum, however it splits; the
+        # trackers keep each replica's own mean.
+        share = global_batch_share(ops.shape(ab_real)[0])
         with tf.GradientTape() as g_tape:
             ab_fake = backbone(x, training=True)["ab"]
             # The D update is not part of G's graph.
@@ -398,7 +402,7 @@ class LBIEColorizerGAN(keras.Model):
                     d_loss = self._discriminator_loss(
                         x, ab_real, ops.stop_gradient(ab_fake), sample_weight
                     )
-                    scaled = self.d_optimizer.scale_loss(d_loss)
+                    scaled = self.d_optimizer.scale_loss(d_loss * share)
                 variables = self.discriminator.trainable_variables
                 gradients = d_tape.gradient(scaled, variables)
                 self.d_optimizer.apply_gradients(
@@ -407,7 +411,7 @@ class LBIEColorizerGAN(keras.Model):
             g_losses = self._generator_losses(
                 x, ab_real, ab_fake, sample_weight
             )
-            scaled = self.optimizer.scale_loss(g_losses["g_loss"])
+            scaled = self.optimizer.scale_loss(g_losses["g_loss"] * share)
         variables = backbone.trainable_variables
         gradients = g_tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(gradients, variables, strict=True))

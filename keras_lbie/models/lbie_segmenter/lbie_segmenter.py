@@ -35,12 +35,14 @@ class LBIESegmenter(ImageSegmenter):
 
     or from its parts, `LBIESegmenter(backbone, tokenizer)`.
 
-    Training: string ops cannot be XLA-compiled, and Keras cannot `fit` a
-    model with string inputs under a multi-replica `tf.distribute`
-    strategy, so train `segmenter.backbone` on a tokenized `tf.data`
-    pipeline (`segmenter.tokenize_dataset(dataset)`); the segmenter shares
-    its weights. `compile` the backbone without a loss to train the
-    objective of its `termination_mode` (see `LBIESegmenterBackbone`).
+    Training: string ops cannot be XLA-compiled, and strings cannot be
+    split over the replicas of a `tf.distribute` strategy, so train
+    `segmenter.backbone` on a tokenized `tf.data` pipeline
+    (`segmenter.tokenize_dataset(dataset)`); the segmenter shares its
+    weights. Under several replicas `segmenter.fit(dataset)` of raw text
+    does so itself, with the segmenter's `compile` arguments. `compile`
+    the backbone without a loss to train the objective of its
+    `termination_mode` (see `LBIESegmenterBackbone`).
 
     Text handling (see `SentenceTokenizer`): sentences end at '.', '!' or
     '?'; words outside the vocabulary get the out-of-vocabulary id 1 (one

@@ -24,6 +24,7 @@ from tests.models.lbie_colorizer.tiny_colorizer import tiny_backbone
 from tests.models.lbie_colorizer.tiny_colorizer import tiny_colorizer
 from tests.models.lbie_colorizer.tiny_colorizer import tiny_tokenizer
 from tests.test_case import TestCase
+from tests.test_case import two_replica_strategy
 
 CAPTIONS = np.array(
     [
@@ -276,6 +277,21 @@ class LBIEColorizerTest(TestCase):
             )
         )
         self.assertAllClose(ab[0], truncated[0])
+
+    def test_predict_ab_of_a_model_made_under_two_replicas(self):
+        # Keras's `predict_on_batch` would run the whole batch on each
+        # replica and return both copies: one ab per image, as on one device.
+        one_device = tiny_colorizer()
+        with two_replica_strategy().scope():
+            mirrored = tiny_colorizer()
+        mirrored.set_weights(one_device.get_weights())
+        image_l = numpy(scaled_lightness(gray_images(3)))
+        texts = list(CAPTIONS[:3])
+        self.assertAllClose(
+            mirrored.predict_ab(image_l, texts, batch_size=2),
+            one_device.predict_ab(image_l, texts, batch_size=2),
+            atol=1e-6,
+        )
 
     def test_colorize(self):
         colorizer = tiny_colorizer()

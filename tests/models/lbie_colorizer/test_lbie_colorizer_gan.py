@@ -241,12 +241,14 @@ class LBIEColorizerGANTest(TestCase):
         for eager, compiled in zip(*trained, strict=True):
             self.assertAllClose(eager, compiled, atol=1e-4)
 
-    def check_two_replicas_match_one_device(self, run_eagerly, **overrides):
+    def check_two_replicas_match_one_device(
+        self, run_eagerly, examples=8, cross_device_ops=None, **overrides
+    ):
         # Deterministic training (no Gumbel noise), as the comparison needs.
-        x, ab = tiny_data(8)
+        x, ab = tiny_data(examples)
         strategies = [
             tf.distribute.OneDeviceStrategy("/cpu:0"),
-            two_replica_strategy(),
+            two_replica_strategy(cross_device_ops),
         ]
         initial, trained, logs = None, [], []
         for strategy in strategies:
@@ -290,6 +292,18 @@ class LBIEColorizerGANTest(TestCase):
     @pytest.mark.large
     def test_two_replicas_match_one_device_traced(self, overrides):
         self.check_two_replicas_match_one_device(run_eagerly=False, **overrides)
+
+    @pytest.mark.large
+    def test_uneven_last_batch_matches_one_device(self):
+        # 7 examples in batches of 4: the last, 3, splits 2 + 1 over the
+        # replicas, all-reduced across the devices as on GPUs.
+        self.check_two_replicas_match_one_device(
+            run_eagerly=False,
+            examples=7,
+            cross_device_ops=tf.distribute.HierarchicalCopyAllReduce(),
+            max_steps=2,
+            termination_mode="expected",
+        )
 
     def test_replicas_draw_different_gumbel_noise(self):
         x, _ = tiny_data(4)

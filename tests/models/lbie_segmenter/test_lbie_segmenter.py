@@ -18,6 +18,7 @@ from keras_lbie.tokenizers import cosal_vocabulary
 from keras_lbie.utils import preset_utils
 from keras_lbie.utils.validation import PixelRangeWarning
 from tests.test_case import TestCase
+from tests.test_case import two_replica_strategy
 
 PALETTE = np.array((cosal.BACKGROUND_RGB, *cosal.PALETTE_RGB), np.uint8)
 
@@ -291,6 +292,51 @@ class LBIESegmenterTest(TestCase):
             segmenter.edit(image, texts, batch_size=0)
         with self.assertRaisesRegex(TypeError, "return_details"):
             segmenter.edit(image, texts, return_details="yes")
+
+
+class ReplicaFitTest(TestCase):
+    @pytest.mark.large
+    def test_raw_text_trains_under_two_replicas_as_on_one_device(self):
+        # The text is tokenized in the pipeline; the weights are those of
+        # `fit` with the strings in the graph, on one device.
+        dataset = cosal.as_dataset(cosal.generate(8, seed=0), batch_size=4)
+        runs = []
+        for strategy in (
+            tf.distribute.OneDeviceStrategy("/cpu:0"),
+            two_replica_strategy(),
+        ):
+            with strategy.scope():
+                segmenter = LBIESegmenter.from_preset(
+                    "cosal_paper",
+                    load_weights=False,
+                    max_steps=2,
+                    termination_mode="expected",
+                )
+                segmenter.compile(
+                    optimizer=keras.optimizers.SGD(0.1),
+                    loss=keras.losses.SparseCategoricalCrossentropy(
+                        from_logits=True
+                    ),
+                )
+            if runs:
+                segmenter.set_weights(runs[0][0])
+            initial = segmenter.get_weights()
+            history = segmenter.fit(dataset, epochs=1, verbose=0)
+            runs.append((initial, segmenter.get_weights(), history.history))
+        (initial, one, one_logs), (_, two, two_logs) = runs
+        self.assertNotAllClose(initial[0], one[0])
+        for expected, actual in zip(one, two, strict=True):
+            self.assertAllClose(actual, expected, atol=1e-5, rtol=1e-5)
+        self.assertAllClose(two_logs["loss"], one_logs["loss"], rtol=1e-5)
+
+    def test_numpy_inputs_under_two_replicas_ask_for_a_dataset(self):
+        with two_replica_strategy().scope():
+            segmenter = LBIESegmenter.from_preset(
+                "cosal_paper", load_weights=False
+            )
+        segmenter.compile(optimizer="sgd")
+        with self.assertRaisesRegex(ValueError, "batched `tf.data.Dataset`"):
+            segmenter.fit(cosal_inputs(2), np.zeros((2, 48, 48), "int32"))
 
 
 class EditInputsTest(TestCase):

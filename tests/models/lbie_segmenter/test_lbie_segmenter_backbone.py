@@ -7,6 +7,7 @@ from keras_lbie.datasets import cosal
 from keras_lbie.metrics import ColorMeanIoU
 from keras_lbie.models import LBIESegmenter
 from keras_lbie.models import LBIESegmenterBackbone
+from tests.test_case import CROSS_DEVICE_OPS
 from tests.test_case import TestCase
 from tests.test_case import numpy_pixel_cross_entropy
 from tests.test_case import to_numpy
@@ -316,6 +317,28 @@ class LBIESegmenterBackboneTest(TestCase):
             loss=None,
             steps=3,
             global_batch_size=4,
+        )
+
+    @parameterized.named_parameters(
+        ("reduction_to_one_device", "reduction_to_one_device"),
+        ("hierarchical_copy", "hierarchical_copy"),
+    )
+    @pytest.mark.large
+    def test_uneven_last_batch_matches_one_device(self, cross_device_ops):
+        # 11 examples in batches of 8: the last, 3, splits 2 + 1. Each
+        # replica's loss is its share of the global batch's sum, so the
+        # step equals one device's whichever way the batch splits.
+        x, y = tiny_inputs(batch=11)
+        x["image"] = x["image"].astype("float32")
+        self.run_distributed_equivalence_check(
+            lambda: tiny_backbone(termination_mode="expected"),
+            x,
+            y,
+            loss=None,
+            steps=2,
+            global_batch_size=8,
+            cross_device_ops=CROSS_DEVICE_OPS[cross_device_ops](),
+            drop_remainder=False,
         )
 
     def test_backbone_basics(self):
