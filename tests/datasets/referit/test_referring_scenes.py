@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from keras_lbie.datasets import referit
+from keras_lbie.datasets.referit import referring_expressions
 from keras_lbie.datasets.referit import referring_scenes as scenes
 from keras_lbie.tokenizers.referit_tokenizer import UNK_TOKEN
 from keras_lbie.tokenizers.referit_tokenizer import ReferItTokenizer
@@ -307,7 +308,7 @@ def _resolve(expression, items, size):
         assert match["noun"] != "one"
         return kind, [i["query_id"] for i in fits]
     if kind == "size":
-        ratio = scenes.SIZE_RATIO
+        ratio = referring_expressions.SIZE_RATIO
         if match["size"] == "small":
             ratio = 1 / ratio
         found = [
@@ -322,7 +323,7 @@ def _resolve(expression, items, size):
         return kind, [i["query_id"] for i in found]
     if kind == "position":
         axis, sign = _SIDE[match["side"]]
-        margin = scenes.MARGIN * size[axis] - SLACK
+        margin = referring_expressions.MARGIN * size[axis] - SLACK
         found = [
             i
             for i in fits
@@ -337,7 +338,7 @@ def _resolve(expression, items, size):
     assert len(anchors) == 1, expression
     anchor = anchors[0]
     axis, sign = _SIDE[_RELATION_SIDE[match["rel"]]]
-    margin = scenes.MARGIN * size[axis] - SLACK
+    margin = referring_expressions.MARGIN * size[axis] - SLACK
     at = sign * anchor["centroid"][axis]
     beyond = [
         i
